@@ -1,0 +1,2 @@
+//! A local Nomic Agent API emulator.
+#![deny(missing_docs)]

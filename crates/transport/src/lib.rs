@@ -1,0 +1,2 @@
+//! Transport for the Nomic Agent API.
+#![deny(missing_docs)]

@@ -1,0 +1,40 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! Commands:
+//! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test.
+//! - `check-deps`: the architecture's dependency boundaries only.
+
+mod check_deps;
+mod ci;
+mod cmd;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("check-deps") => check_deps::run(),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print_help();
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <command>\n\n\
+         commands:\n  \
+         ci           fmt check, clippy -D warnings, check-deps, all tests\n  \
+         check-deps   fail if core depends on IO crates or the emulator depends on core"
+    );
+}
