@@ -57,7 +57,10 @@ pub enum RequestKind {
 impl RequestKind {
     /// True when a second copy reaching the server would create a second resource or turn.
     pub const fn is_non_idempotent(self) -> bool {
-        matches!(self, RequestKind::Launch | RequestKind::FollowUp | RequestKind::Upload)
+        matches!(
+            self,
+            RequestKind::Launch | RequestKind::FollowUp | RequestKind::Upload
+        )
     }
 }
 
@@ -67,7 +70,10 @@ mod tests {
 
     #[test]
     fn documented_limits() {
-        let limits: Vec<u32> = Tier::ALL.iter().map(|t| t.documented_per_minute()).collect();
+        let limits: Vec<u32> = Tier::ALL
+            .iter()
+            .map(|t| t.documented_per_minute())
+            .collect();
         assert_eq!(limits, vec![300, 60, 30, 60]);
     }
 

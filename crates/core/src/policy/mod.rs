@@ -1,1 +1,59 @@
-//! Work in progress.
+//! Pure policies: poll schedule, backoff, `Retry-After`, response classification, retry
+//! decisions, retry budget and per-tier pacing.
+//!
+//! Every function here is a pure function of its arguments: time arrives as `now: Instant`, the
+//! wall clock as `SystemTime`, randomness as a seeded [`Rng`](crate::rng::Rng). The transport and
+//! the [`Turn`](crate::turn::Turn) machine both call these, so retry rules live in one place.
+
+pub mod backoff;
+pub mod budget;
+pub mod classify;
+mod error;
+pub mod gcra;
+pub mod poll;
+pub mod retry;
+pub mod retry_after;
+
+pub use error::PolicyError;
+
+use std::time::Duration;
+
+/// `base * factor^attempt`, capped at `max`, computed without overflow for any attempt.
+pub(crate) fn exponential(base: Duration, factor: f64, attempt: u32, max: Duration) -> Duration {
+    let growth = factor.powi(attempt.min(i32::MAX as u32) as i32);
+    let raw = crate::rng::scale_duration(base, growth);
+    raw.min(max)
+}
+
+/// Checks that a duration is strictly positive.
+pub(crate) fn positive(field: &'static str, d: Duration) -> Result<(), PolicyError> {
+    if d.is_zero() {
+        Err(PolicyError::new(field, "must be greater than zero"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a jitter fraction: finite and in `[0, 1)`.
+pub(crate) fn jitter_fraction(field: &'static str, j: f64) -> Result<(), PolicyError> {
+    if j.is_finite() && (0.0..1.0).contains(&j) {
+        Ok(())
+    } else {
+        Err(PolicyError::new(
+            field,
+            "must be a finite fraction in [0, 1)",
+        ))
+    }
+}
+
+/// Checks a growth factor: finite and at least 1.
+pub(crate) fn growth_factor(field: &'static str, f: f64) -> Result<(), PolicyError> {
+    if f.is_finite() && f >= 1.0 {
+        Ok(())
+    } else {
+        Err(PolicyError::new(
+            field,
+            "must be a finite number of at least 1",
+        ))
+    }
+}

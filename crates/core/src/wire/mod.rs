@@ -1,1 +1,36 @@
-//! Work in progress.
+//! Wire types: the JSON bodies the Nomic Agent API sends and accepts, as `docs/wire.md` fixes them.
+//!
+//! Decoding is lenient (unknown fields are ignored, unknown enum values are kept), encoding is
+//! exact (camelCase, empty collections omitted). The `decode_*` functions never panic on any input
+//! and return a [`DecodeError`] that carries a short reason, never the body itself.
+
+mod agent;
+mod artifact;
+mod conversation;
+mod decode;
+mod error_body;
+mod files;
+mod ids;
+mod launch;
+mod list;
+mod prompt;
+mod status;
+mod timestamp;
+mod workflow;
+
+pub use agent::{Agent, AgentFile};
+pub use artifact::{ArtifactContent, ArtifactKind, ArtifactMeta, Table, TableCell};
+pub use conversation::{Conversation, Message, Role};
+pub use decode::{
+    DecodeError, DecodeErrorKind, decode_agent, decode_agent_page, decode_conversation,
+    decode_error_body, decode_file_page, decode_uploaded_file, decode_workflow_page,
+};
+pub use error_body::{ApiErrorBody, ApiIssue, PathSegment};
+pub use files::{FileHit, FileSearchQuery, UploadedFile};
+pub use ids::{AgentId, ArtifactId, FileId, InvalidId, ProjectId, WorkflowId};
+pub use launch::{FollowUpRequest, LaunchRequest};
+pub use list::{DataEnvelope, ListAgentsQuery, Page};
+pub use prompt::{Image, MAX_IMAGE_BYTES, MAX_IMAGES, MediaType, Prompt};
+pub use status::AgentStatus;
+pub use timestamp::Timestamp;
+pub use workflow::{ListWorkflowsQuery, Workflow, WorkflowSlot};

@@ -1,0 +1,249 @@
+//! The request builders.
+
+use bytes::Bytes;
+use http::Request;
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+
+use super::query::{QueryString, percent_encode};
+use super::{ApiBase, Endpoint};
+use crate::multipart::Boundary;
+use crate::validate::{InvalidRequest, Problem, ProblemKind, validate_follow_up, validate_launch};
+use crate::wire::{
+    AgentId, ArtifactId, FileSearchQuery, FollowUpRequest, LaunchRequest, ListAgentsQuery,
+    ListWorkflowsQuery,
+};
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// The skeleton every builder shares: method, URI, `Accept`, and the extensions.
+fn request<B>(
+    base: &ApiBase,
+    endpoint: Endpoint,
+    path_and_query: &str,
+    agent: Option<AgentId>,
+    body: B,
+) -> Request<B> {
+    let mut req = Request::new(body);
+    *req.method_mut() = endpoint.method();
+    *req.uri_mut() = base.uri(path_and_query);
+    req.headers_mut().insert(ACCEPT, JSON);
+    req.extensions_mut().insert(endpoint);
+    if let Some(id) = agent {
+        req.extensions_mut().insert(id);
+    }
+    req
+}
+
+fn json_body<T: serde::Serialize>(value: &T) -> Bytes {
+    // Our wire types have string keys and no fallible Serialize impls.
+    Bytes::from(serde_json::to_vec(value).expect("wire types always serialize"))
+}
+
+fn with_json(mut req: Request<Bytes>) -> Request<Bytes> {
+    req.headers_mut().insert(CONTENT_TYPE, JSON);
+    req
+}
+
+fn check_limit(limit: Option<u32>, max: u32) -> Option<Problem> {
+    limit
+        .filter(|l| !(1..=max).contains(l))
+        .map(|value| Problem::new("limit", ProblemKind::LimitOutOfRange { value, min: 1, max }))
+}
+
+/// `POST /agents`, after [`validate_launch`].
+pub fn launch(base: &ApiBase, body: &LaunchRequest) -> Result<Request<Bytes>, InvalidRequest> {
+    validate_launch(body)?;
+    Ok(with_json(request(
+        base,
+        Endpoint::LaunchAgent,
+        "/agents",
+        None,
+        json_body(body),
+    )))
+}
+
+/// `POST /agents/{id}/followup`, after [`validate_follow_up`].
+pub fn follow_up(
+    base: &ApiBase,
+    id: &AgentId,
+    body: &FollowUpRequest,
+) -> Result<Request<Bytes>, InvalidRequest> {
+    validate_follow_up(body)?;
+    Ok(with_json(request(
+        base,
+        Endpoint::FollowUp,
+        &format!("/agents/{id}/followup"),
+        Some(*id),
+        json_body(body),
+    )))
+}
+
+/// `GET /agents/{id}`.
+pub fn get_agent(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
+    request(
+        base,
+        Endpoint::GetAgent,
+        &format!("/agents/{id}"),
+        Some(*id),
+        Bytes::new(),
+    )
+}
+
+/// `GET /agents?limit&cursor&status&workflowId`; `limit` must be 1–100.
+pub fn list_agents(
+    base: &ApiBase,
+    query: &ListAgentsQuery,
+) -> Result<Request<Bytes>, InvalidRequest> {
+    if let Some(problem) = check_limit(query.limit, 100) {
+        return Err(InvalidRequest::new(vec![problem]));
+    }
+    let mut q = QueryString::default();
+    if let Some(limit) = query.limit {
+        q.push("limit", &limit.to_string());
+    }
+    if let Some(cursor) = &query.cursor {
+        q.push("cursor", cursor);
+    }
+    if !query.status.is_empty() {
+        let joined: Vec<String> = query
+            .status
+            .iter()
+            .map(|s| percent_encode(s.as_str()))
+            .collect();
+        q.push_raw("status", &joined.join(","));
+    }
+    if let Some(workflow) = &query.workflow_id {
+        q.push("workflowId", &workflow.to_string());
+    }
+    Ok(request(
+        base,
+        Endpoint::ListAgents,
+        &format!("/agents{}", q.as_str()),
+        None,
+        Bytes::new(),
+    ))
+}
+
+/// `GET /agents/{id}/conversation`.
+pub fn conversation(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
+    request(
+        base,
+        Endpoint::Conversation,
+        &format!("/agents/{id}/conversation"),
+        Some(*id),
+        Bytes::new(),
+    )
+}
+
+/// `GET /agents/{id}/artifacts/{artifactId}`; accepts any content type (markdown, JSON, …).
+pub fn artifact_content(base: &ApiBase, id: &AgentId, artifact: &ArtifactId) -> Request<Bytes> {
+    let mut req = request(
+        base,
+        Endpoint::ArtifactContent,
+        &format!("/agents/{id}/artifacts/{artifact}"),
+        Some(*id),
+        Bytes::new(),
+    );
+    req.headers_mut()
+        .insert(ACCEPT, HeaderValue::from_static("*/*"));
+    req
+}
+
+/// `POST /agents/{id}/stop` (no body).
+pub fn stop(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
+    request(
+        base,
+        Endpoint::Stop,
+        &format!("/agents/{id}/stop"),
+        Some(*id),
+        Bytes::new(),
+    )
+}
+
+/// `DELETE /agents/{id}`.
+pub fn delete(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
+    request(
+        base,
+        Endpoint::Delete,
+        &format!("/agents/{id}"),
+        Some(*id),
+        Bytes::new(),
+    )
+}
+
+/// `GET /files/search?query&limit&cursor&integrationId`; `query` must not be blank and
+/// `limit` must be 1–50.
+pub fn search_files(
+    base: &ApiBase,
+    query: &FileSearchQuery,
+) -> Result<Request<Bytes>, InvalidRequest> {
+    let mut problems = Vec::new();
+    if query.query.trim().is_empty() {
+        problems.push(Problem::new("query", ProblemKind::EmptyQuery));
+    }
+    problems.extend(check_limit(query.limit, 50));
+    if !problems.is_empty() {
+        return Err(InvalidRequest::new(problems));
+    }
+    let mut q = QueryString::default();
+    q.push("query", &query.query);
+    if let Some(limit) = query.limit {
+        q.push("limit", &limit.to_string());
+    }
+    if let Some(cursor) = &query.cursor {
+        q.push("cursor", cursor);
+    }
+    if let Some(integration) = &query.integration_id {
+        q.push("integrationId", integration);
+    }
+    Ok(request(
+        base,
+        Endpoint::SearchFiles,
+        &format!("/files/search{}", q.as_str()),
+        None,
+        Bytes::new(),
+    ))
+}
+
+/// `GET /workflows?limit&cursor`; `limit` must be 1–100.
+pub fn list_workflows(
+    base: &ApiBase,
+    query: &ListWorkflowsQuery,
+) -> Result<Request<Bytes>, InvalidRequest> {
+    if let Some(problem) = check_limit(query.limit, 100) {
+        return Err(InvalidRequest::new(vec![problem]));
+    }
+    let mut q = QueryString::default();
+    if let Some(limit) = query.limit {
+        q.push("limit", &limit.to_string());
+    }
+    if let Some(cursor) = &query.cursor {
+        q.push("cursor", cursor);
+    }
+    Ok(request(
+        base,
+        Endpoint::ListWorkflows,
+        &format!("/workflows{}", q.as_str()),
+        None,
+        Bytes::new(),
+    ))
+}
+
+/// The head of `POST /files/upload`: method, URI, `Content-Type: multipart/form-data;
+/// boundary=…`, and `Content-Length` when known (see
+/// [`Encoder::encoded_len`](crate::multipart::Encoder::encoded_len)). The body is streamed by
+/// the caller from a [`crate::multipart::Encoder`] using the same boundary.
+pub fn upload_head(
+    base: &ApiBase,
+    boundary: &Boundary,
+    content_length: Option<u64>,
+) -> Request<()> {
+    let mut req = request(base, Endpoint::UploadFile, "/files/upload", None, ());
+    req.headers_mut()
+        .insert(CONTENT_TYPE, boundary.content_type_header());
+    if let Some(len) = content_length {
+        req.headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    req
+}

@@ -1,0 +1,102 @@
+//! Settings shared by every turn of a client.
+
+use std::time::Duration;
+
+use crate::policy::PolicyError;
+use crate::policy::poll::PollSchedule;
+use crate::policy::retry::RetryConfig;
+use crate::request::ApiBase;
+
+/// How a [`Turn`](super::Turn) polls, retries and waits. Shared through an `Arc`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TurnConfig {
+    /// Where the API lives.
+    pub api_base: ApiBase,
+    /// Poll schedule while the agent is active.
+    pub poll: PollSchedule,
+    /// Retry rules for every request of the turn.
+    pub retry: RetryConfig,
+    /// After a follow-up's 202, how long a stale terminal status is tolerated before the
+    /// conversation is consulted. Default 30 s ("tens of seconds", SKILL.md).
+    pub followup_window: Duration,
+    /// Poll interval inside that window. Default 500 ms ("sub-second", SKILL.md).
+    pub followup_poll_interval: Duration,
+    /// Overall time budget for the turn from its creation; `None` waits as long as the agent
+    /// runs. When both this and `poll.deadline` are set, the earlier one wins.
+    pub deadline: Option<Duration>,
+    /// Seed of the turn's jitter PRNG: same seed and inputs, same requests at the same times.
+    pub seed: u64,
+}
+
+impl TurnConfig {
+    /// The documented defaults against `api_base`, seed 0.
+    pub fn new(api_base: ApiBase) -> Self {
+        TurnConfig {
+            api_base,
+            poll: PollSchedule::default(),
+            retry: RetryConfig::default(),
+            followup_window: Duration::from_secs(30),
+            followup_poll_interval: Duration::from_millis(500),
+            deadline: None,
+            seed: 0,
+        }
+    }
+
+    /// Sets [`poll`](Self::poll).
+    pub fn with_poll(mut self, poll: PollSchedule) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// Sets [`retry`](Self::retry).
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets [`followup_window`](Self::followup_window).
+    pub fn with_followup_window(mut self, window: Duration) -> Self {
+        self.followup_window = window;
+        self
+    }
+
+    /// Sets [`followup_poll_interval`](Self::followup_poll_interval).
+    pub fn with_followup_poll_interval(mut self, interval: Duration) -> Self {
+        self.followup_poll_interval = interval;
+        self
+    }
+
+    /// Sets [`deadline`](Self::deadline).
+    pub fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Sets [`seed`](Self::seed).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Rejects settings that would spin or never poll: see [`PollSchedule::validate`] and
+    /// [`Backoff::validate`](crate::policy::backoff::Backoff::validate); the follow-up interval
+    /// and a deadline must be positive.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        self.poll.validate()?;
+        self.retry.backoff.validate()?;
+        crate::policy::positive("followup_poll_interval", self.followup_poll_interval)?;
+        if let Some(d) = self.deadline {
+            crate::policy::positive("deadline", d)?;
+        }
+        Ok(())
+    }
+
+    /// The effective deadline: the earlier of [`deadline`](Self::deadline) and `poll.deadline`.
+    pub fn effective_deadline(&self) -> Option<Duration> {
+        match (self.deadline, self.poll.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Why a turn could not start, and how a started turn can fail.
+
+use crate::policy::retry::SendFailure;
+use crate::validate::InvalidRequest;
+use crate::wire::AgentStatus;
+
+/// How a turn ended without reaching a terminal agent status. Sent as
+/// [`Event::Error`](super::Event::Error), always as the turn's last event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TurnError {
+    /// The launch may or may not have created an agent (reset after sending, timeout, 5xx).
+    /// It was not resent; list agents to reconcile.
+    #[error("the launch may or may not have created an agent; it was not resent")]
+    LaunchOutcomeUnknown,
+    /// The follow-up may or may not have started a new turn. It was not resent.
+    #[error("the follow-up may or may not have started a new turn; it was not resent")]
+    FollowUpOutcomeUnknown,
+    /// The configured deadline passed before the agent reached a terminal status.
+    #[error("the deadline passed before the agent reached a terminal status")]
+    DeadlineExceeded,
+    /// 404: the agent was deleted, belongs to someone else or never existed.
+    #[error("the agent no longer exists (404)")]
+    AgentGone,
+    /// After a follow-up the agent never left its previous terminal state within the window,
+    /// and the conversation does not show an answer to this turn's prompt.
+    #[error("after the follow-up the agent still showed the previous turn's state")]
+    StaleAfterFollowUp,
+    /// Any other API error.
+    #[error("API error {status}{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The error `code` from the body, if any.
+        code: Option<String>,
+        /// The error message from the body, or the status reason.
+        message: String,
+    },
+    /// A spend-limit 429: starting runs is blocked until the cap is raised.
+    #[error("spend limit reached: {message}")]
+    SpendLimited {
+        /// The server's message.
+        message: String,
+    },
+    /// 401: the key is missing or unknown.
+    #[error("unauthorized (401)")]
+    Unauthorized,
+    /// 403: the key lacks the `developer:agent` scope.
+    #[error("forbidden (403)")]
+    Forbidden,
+    /// 400/422 from the server.
+    #[error("the server rejected the request: {}", issues.join("; "))]
+    Invalid {
+        /// One entry per problem.
+        issues: Vec<String>,
+    },
+    /// A success response whose body could not be decoded.
+    #[error("could not decode a response: {0}")]
+    Decode(String),
+    /// 409: a follow-up while the agent is still active.
+    #[error("conflict (409): the agent is still active")]
+    Conflict,
+    /// A request got no response on every allowed attempt (and was safe to have tried again).
+    #[error("no response after all retries ({0:?})")]
+    Transport(SendFailure),
+    /// [`Turn::cancel`](super::Turn::cancel) before any agent existed to stop.
+    #[error("cancelled before the agent existed")]
+    Cancelled,
+}
+
+/// Why [`Turn::follow_up`](super::Turn::follow_up) refused to start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TurnStartError {
+    /// The prompt breaks a documented rule.
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
+    /// Follow-ups are only allowed from `finished`, `stopped` or `failed`.
+    #[error("a follow-up needs a terminal agent, but it is {status}")]
+    NotTerminal {
+        /// The status the agent had.
+        status: AgentStatus,
+    },
+}

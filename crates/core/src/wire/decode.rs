@@ -1,0 +1,171 @@
+//! Decoding response bodies, with a typed error that never echoes the body.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{Agent, ApiErrorBody, ApiIssue, Conversation, DataEnvelope, FileHit, Page};
+use super::{UploadedFile, Workflow};
+
+/// Longest reason kept in a [`DecodeError`]; serde messages can quote input, so they are cut.
+const MAX_REASON: usize = 120;
+
+/// What went wrong while decoding a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// Not JSON at all (also: nesting deeper than the parser's limit).
+    Syntax,
+    /// The body ended early (a truncated response).
+    Eof,
+    /// Valid JSON of the wrong shape: a missing field, a wrong type, a malformed id.
+    Shape,
+    /// A text body that is not UTF-8.
+    NotUtf8,
+}
+
+/// A body that could not be decoded. Carries what was expected and a short reason, never the
+/// body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not decode {what}: {reason}")]
+pub struct DecodeError {
+    what: &'static str,
+    kind: DecodeErrorKind,
+    reason: String,
+}
+
+impl DecodeError {
+    pub(crate) fn new(what: &'static str, kind: DecodeErrorKind, reason: &str) -> Self {
+        let mut end = reason.len().min(MAX_REASON);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        DecodeError {
+            what,
+            kind,
+            reason: reason[..end].to_owned(),
+        }
+    }
+
+    fn from_json(what: &'static str, err: &serde_json::Error) -> Self {
+        let kind = match err.classify() {
+            serde_json::error::Category::Eof => DecodeErrorKind::Eof,
+            serde_json::error::Category::Data => DecodeErrorKind::Shape,
+            serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+                DecodeErrorKind::Syntax
+            }
+        };
+        DecodeError::new(what, kind, &err.to_string())
+    }
+
+    /// What was being decoded, e.g. `"agent"`.
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
+    }
+
+    /// The short reason.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(
+    body: &[u8],
+    what: &'static str,
+) -> Result<T, DecodeError> {
+    serde_json::from_slice(body).map_err(|e| DecodeError::from_json(what, &e))
+}
+
+/// Decodes `{data: Agent}` (launch, get, follow-up and stop responses).
+pub fn decode_agent(body: &[u8]) -> Result<Agent, DecodeError> {
+    from_json::<DataEnvelope<Agent>>(body, "agent").map(|e| e.data)
+}
+
+/// Decodes a page of agents, `{data: [Agent], nextCursor}`.
+pub fn decode_agent_page(body: &[u8]) -> Result<Page<Agent>, DecodeError> {
+    from_json(body, "agent page")
+}
+
+/// Decodes `{data: {messages: [...]}}`; a bare `{messages: [...]}` is accepted too.
+pub fn decode_conversation(body: &[u8]) -> Result<Conversation, DecodeError> {
+    decode_maybe_wrapped(body, "conversation", "messages")
+}
+
+/// Decodes an upload response: a bare `UploadedFile`, or one inside `{data: …}`.
+pub fn decode_uploaded_file(body: &[u8]) -> Result<UploadedFile, DecodeError> {
+    decode_maybe_wrapped(body, "uploaded file", "id")
+}
+
+/// Decodes a page of file search hits.
+pub fn decode_file_page(body: &[u8]) -> Result<Page<FileHit>, DecodeError> {
+    from_json(body, "file page")
+}
+
+/// Decodes a page of workflows.
+pub fn decode_workflow_page(body: &[u8]) -> Result<Page<Workflow>, DecodeError> {
+    from_json(body, "workflow page")
+}
+
+/// Reads an error body. Returns `None` for anything that is not a JSON object with an `error`
+/// or `code` string (an HTML page from a proxy, an empty body, …). Malformed `issues` are
+/// dropped rather than losing the message.
+pub fn decode_error_body(body: &[u8]) -> Option<ApiErrorBody> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let obj = value.as_object()?;
+    let error = obj.get("error").and_then(Value::as_str);
+    let code = obj.get("code").and_then(Value::as_str);
+    if error.is_none() && code.is_none() {
+        return None;
+    }
+    let issues = obj
+        .get("issues")
+        .and_then(|v| serde_json::from_value::<Vec<ApiIssue>>(v.clone()).ok())
+        .unwrap_or_default();
+    Some(ApiErrorBody {
+        error: error.unwrap_or_default().to_owned(),
+        code: code.map(str::to_owned),
+        issues,
+    })
+}
+
+/// Decodes `T` either bare or inside `{data: T}`; `marker` is a key only a bare `T` has.
+fn decode_maybe_wrapped<T: DeserializeOwned>(
+    body: &[u8],
+    what: &'static str,
+    marker: &str,
+) -> Result<T, DecodeError> {
+    let value: Value = from_json(body, what)?;
+    let inner = match value {
+        Value::Object(mut obj) if !obj.contains_key(marker) && obj.contains_key("data") => {
+            obj.remove("data").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    serde_json::from_value(inner).map_err(|e| DecodeError::from_json(what, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_is_truncated_on_a_char_boundary() {
+        let long = "é".repeat(200);
+        let e = DecodeError::new("agent", DecodeErrorKind::Shape, &long);
+        assert!(e.reason().len() <= MAX_REASON);
+        assert!(e.reason().chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn error_never_contains_whole_body() {
+        let secret = "x".repeat(500);
+        let body = format!(r#"{{"data":{{"id":"{secret}","status":"running"}}}}"#);
+        let err = decode_agent(body.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), DecodeErrorKind::Shape);
+        assert!(err.to_string().len() < 200);
+    }
+}

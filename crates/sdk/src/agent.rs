@@ -1,0 +1,329 @@
+//! [`Agent`]: a handle on one agent — wait for its answer, watch its status, follow up, stop.
+
+use std::fmt;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures_core::Stream;
+use nomic_agent_core::turn::{Event, Turn, TurnStartError};
+use nomic_agent_core::wire::{self, AgentId, AgentStatus, ArtifactMeta, Conversation, Prompt};
+use tokio::sync::{Mutex, Notify};
+
+use crate::client::Client;
+use crate::driver::{self, Pending, turn_error};
+use crate::error::Error;
+
+/// How a turn ended: the terminal status, this turn's answer and the artifacts.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TurnOutcome {
+    /// `finished`, `failed` or `stopped`.
+    pub status: AgentStatus,
+    /// The assistant's answer to this turn's prompt (never a previous turn's); `None` when the
+    /// turn failed or was stopped before answering.
+    pub answer: Option<String>,
+    /// The agent's artifacts (download them with [`Client::artifact`]).
+    pub artifacts: Vec<ArtifactMeta>,
+    /// For `failed`: the agent's error, or the last error row of the conversation.
+    pub error: Option<String>,
+    /// The agent as last seen.
+    pub agent: wire::Agent,
+    /// The conversation, when it was read (always for `finished`).
+    pub conversation: Option<Conversation>,
+}
+
+impl TurnOutcome {
+    /// True for `finished`.
+    pub fn is_finished(&self) -> bool {
+        self.status == AgentStatus::Finished
+    }
+
+    fn from_event(ev: Event) -> Option<Result<TurnOutcome, nomic_agent_core::turn::TurnError>> {
+        let out = |agent: wire::Agent, answer, error, conversation| TurnOutcome {
+            status: agent.status.clone(),
+            answer,
+            artifacts: agent.artifacts.clone(),
+            error,
+            agent,
+            conversation,
+        };
+        match ev {
+            Event::Finished {
+                agent,
+                answer,
+                conversation,
+            } => Some(Ok(out(agent, answer, None, Some(conversation)))),
+            Event::Failed { agent, context } => Some(Ok(out(agent, None, context, None))),
+            Event::Stopped { agent } => Some(Ok(out(agent, None, None, None))),
+            Event::Error(e) => Some(Err(e)),
+            _ => None,
+        }
+    }
+}
+
+/// One observed status change, as yielded by [`Agent::watch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StatusChange {
+    /// The previous status; `None` for the first observation.
+    pub from: Option<AgentStatus>,
+    /// The new status.
+    pub to: AgentStatus,
+}
+
+/// Set by [`Agent::cancel`], seen by whichever task is driving the turn.
+#[derive(Debug, Default)]
+pub(crate) struct CancelSignal {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl CancelSignal {
+    pub(crate) fn is_set(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    pub(crate) async fn notified(&self) {
+        self.notify.notified().await
+    }
+
+    fn set(&self, v: bool) {
+        self.flag.store(v, Ordering::SeqCst);
+        if v {
+            self.notify.notify_one();
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The turn in progress, if any (kept here so a dropped `wait` can be resumed).
+    pending: Option<Pending>,
+    /// A terminal outcome a `watch` observed, handed to the next `wait`.
+    completed: Option<TurnOutcome>,
+}
+
+/// A handle on one agent. Cheap to clone; clones share the turn in progress.
+///
+/// Nothing runs in the background: requests are sent only while a method's future (or the
+/// [`watch`](Agent::watch) stream) is being polled, and dropping it stops them.
+#[derive(Clone)]
+pub struct Agent {
+    client: Client,
+    id: AgentId,
+    state: Arc<Mutex<State>>,
+    cancel: Arc<CancelSignal>,
+}
+
+impl fmt::Debug for Agent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    pub(crate) fn attach(client: Client, id: AgentId) -> Agent {
+        Agent {
+            client,
+            id,
+            state: Arc::default(),
+            cancel: Arc::default(),
+        }
+    }
+
+    pub(crate) fn with_pending(client: Client, agent: wire::Agent, pending: Pending) -> Agent {
+        let a = Agent::attach(client, agent.id);
+        a.state
+            .try_lock()
+            .expect("a new handle is not shared yet")
+            .pending = Some(pending);
+        a
+    }
+
+    /// The agent id.
+    pub fn id(&self) -> AgentId {
+        self.id
+    }
+
+    /// The Platform UI deep link, `{origin}/assistant/{agentId}`.
+    pub fn url(&self) -> String {
+        self.client.agent_url(&self.id)
+    }
+
+    /// The client this handle uses.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// `GET /agents/{id}`: the agent as the server shows it now.
+    pub async fn get(&self) -> Result<wire::Agent, Error> {
+        self.client.get_agent(self.id).await
+    }
+
+    /// Waits for the current turn to end (polling with backoff) and returns its outcome. For a
+    /// follow-up, the previous turn's `finished` is never taken for this turn's.
+    ///
+    /// Without a turn in progress on this handle it attaches to the agent and reports its
+    /// latest turn. Dropping the future stops polling; a later `wait` resumes the same turn.
+    pub async fn wait(&self) -> Result<TurnOutcome, Error> {
+        let mut st = self.state.lock().await;
+        self.wait_locked(&mut st).await
+    }
+
+    async fn wait_locked(&self, st: &mut State) -> Result<TurnOutcome, Error> {
+        if st.pending.is_none()
+            && let Some(done) = st.completed.take()
+        {
+            return Ok(done);
+        }
+        let id = self.id;
+        let cfg = Arc::clone(&self.client.inner.turn_cfg);
+        let p = st
+            .pending
+            .get_or_insert_with(|| Pending::new(Turn::attach(id, cfg, driver::now())));
+        let r = driver::drive(
+            &self.client,
+            p,
+            |ev, last| match TurnOutcome::from_event(ev) {
+                Some(Ok(o)) => ControlFlow::Break(Ok(o)),
+                Some(Err(e)) => ControlFlow::Break(Err(turn_error(e, Some(id), last))),
+                None => ControlFlow::Continue(()),
+            },
+            Some(&self.cancel),
+        )
+        .await;
+        st.pending = None;
+        match r {
+            Ok(Some(r)) => r,
+            Ok(None) => Err(Error::Server {
+                status: 0,
+                code: None,
+                message: "internal error: the turn ended without an outcome".into(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The agent's status changes (changes only, the first observation included) until the
+    /// turn ends. Dropping the stream stops polling.
+    ///
+    /// The turn's outcome is kept for the next [`wait`](Agent::wait), which then returns it
+    /// without another request.
+    pub fn watch(&self) -> impl Stream<Item = Result<StatusChange, Error>> + Send + 'static {
+        let agent = self.clone();
+        futures_util::stream::unfold(Some(agent), |agent| async move {
+            let agent = agent?;
+            let mut st = agent.state.lock().await;
+            if st.pending.is_none() && st.completed.is_some() {
+                return None;
+            }
+            let id = agent.id;
+            let cfg = Arc::clone(&agent.client.inner.turn_cfg);
+            let p = st
+                .pending
+                .get_or_insert_with(|| Pending::new(Turn::attach(id, cfg, driver::now())));
+            let mut completed = None;
+            let r = driver::drive(
+                &agent.client,
+                p,
+                |ev, last| {
+                    if let Event::StatusChanged { from, to } = ev {
+                        return ControlFlow::Break(Ok(StatusChange { from, to }));
+                    }
+                    match TurnOutcome::from_event(ev) {
+                        Some(Ok(o)) => {
+                            completed = Some(o);
+                            ControlFlow::Continue(())
+                        }
+                        Some(Err(e)) => ControlFlow::Break(Err(turn_error(e, Some(id), last))),
+                        None => ControlFlow::Continue(()),
+                    }
+                },
+                Some(&agent.cancel),
+            )
+            .await;
+            let done = p.turn.is_done();
+            if done {
+                st.pending = None;
+                st.completed = completed;
+            }
+            drop(st);
+            match r {
+                Ok(Some(Ok(change))) => Some((Ok(change), Some(agent))),
+                Ok(Some(Err(e))) | Err(e) => Some((Err(e), None)),
+                Ok(None) => None,
+            }
+        })
+    }
+
+    /// Sends a follow-up prompt (`POST /agents/{id}/followup`) once the agent is terminal,
+    /// and returns when the server accepted it; [`wait`](Agent::wait) then returns the new
+    /// turn's answer — never the previous one, however long the server keeps showing the old
+    /// `finished` (SKILL.md's polling race).
+    ///
+    /// A turn still in progress on this handle is waited for first. Fails with
+    /// [`Error::Conflict`] when the agent is active on the server (wait for it or stop it),
+    /// [`Error::NotFound`] when it was deleted.
+    pub async fn follow_up(&self, prompt: impl Into<Prompt>) -> Result<(), Error> {
+        let prompt = prompt.into();
+        let mut st = self.state.lock().await;
+        if st.pending.is_some() {
+            self.wait_locked(&mut st).await?;
+        }
+        st.completed = None;
+        // The snapshot right before the follow-up is what tells the old turn from the new.
+        let snapshot = self.client.get_agent(self.id).await?;
+        let cfg = Arc::clone(&self.client.inner.turn_cfg);
+        let turn = Turn::follow_up(snapshot, prompt, cfg, driver::now()).map_err(|e| match e {
+            TurnStartError::Invalid(i) => Error::from(i),
+            TurnStartError::NotTerminal { status } => Error::Conflict {
+                message: format!(
+                    "agent {} is still {status}: wait for it or stop it before a follow-up",
+                    self.id
+                ),
+            },
+            other => Error::Invalid {
+                issues: vec![other.to_string()],
+            },
+        })?;
+        let p = st.pending.insert(Pending::new(turn));
+        match driver::drive_until_started(&self.client, p).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                st.pending = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// [`follow_up`](Agent::follow_up) then [`wait`](Agent::wait).
+    pub async fn ask(&self, prompt: impl Into<Prompt>) -> Result<TurnOutcome, Error> {
+        self.follow_up(prompt).await?;
+        self.wait().await
+    }
+
+    /// `POST /agents/{id}/stop`, without waiting; returns the agent as the server shows it.
+    pub async fn stop(&self) -> Result<wire::Agent, Error> {
+        self.client.stop(self.id).await
+    }
+
+    /// Cancels the current turn: stops the agent on the server and waits until it reports a
+    /// terminal status (normally `stopped`). A `wait` running in another task sees the
+    /// cancellation and returns that outcome too.
+    pub async fn cancel(&self) -> Result<TurnOutcome, Error> {
+        self.cancel.set(true);
+        let mut st = self.state.lock().await;
+        let r = self.wait_locked(&mut st).await;
+        self.cancel.set(false);
+        r
+    }
+
+    /// `DELETE /agents/{id}`.
+    pub async fn delete(&self) -> Result<(), Error> {
+        let mut st = self.state.lock().await;
+        st.pending = None;
+        st.completed = None;
+        self.client.delete(self.id).await
+    }
+}

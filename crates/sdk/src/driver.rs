@@ -1,0 +1,191 @@
+//! Runs core's sans-IO [`Turn`] over the transport.
+//!
+//! The loop: drain `poll_transmit` and send each request concurrently; drain `poll_event`;
+//! wait for the first response or for `poll_timeout`, feed it back, repeat. Time is read from
+//! `tokio::time::Instant`, so paused tokio time drives it in tests.
+//!
+//! The state lives in [`Pending`], owned by the caller, never by a background task: dropping a
+//! drive future drops its in-flight requests and leaves nothing running. Requests that were in
+//! flight are remembered; the next drive resends a dropped read under the same id, and reports
+//! a dropped launch or follow-up as "maybe sent" (so it is never resent blindly).
+
+use std::ops::ControlFlow;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use http::Request;
+use nomic_agent_core::RequestKind;
+use nomic_agent_core::policy::retry::SendFailure;
+use nomic_agent_core::turn::{Event, RequestId, Turn, TurnError};
+use nomic_agent_core::wire;
+
+use crate::client::Client;
+use crate::error::Error;
+
+/// A turn and the requests it has in flight.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub(crate) turn: Turn,
+    inflight: Vec<InFlight>,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    id: RequestId,
+    request: Request<Bytes>,
+    kind: RequestKind,
+}
+
+impl Pending {
+    pub(crate) fn new(turn: Turn) -> Pending {
+        Pending {
+            turn,
+            inflight: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+fn clone_request(req: &Request<Bytes>) -> Request<Bytes> {
+    let mut out = Request::new(req.body().clone());
+    *out.method_mut() = req.method().clone();
+    *out.uri_mut() = req.uri().clone();
+    *out.version_mut() = req.version();
+    *out.headers_mut() = req.headers().clone();
+    *out.extensions_mut() = req.extensions().clone();
+    out
+}
+
+type SendResult = (RequestId, Result<http::Response<Bytes>, nomic_agent_transport::Error>);
+
+/// Drives `p` until `on_event` breaks (its value is returned) or the turn is done (`None`).
+pub(crate) async fn drive<T>(
+    client: &Client,
+    p: &mut Pending,
+    mut on_event: impl FnMut(Event, &mut Option<Error>) -> ControlFlow<T>,
+    cancel: Option<&crate::agent::CancelSignal>,
+) -> Result<Option<T>, Error> {
+    let transport = client.inner.transport.clone();
+    let send = |id: RequestId, req: Request<Bytes>| {
+        let t = transport.clone();
+        async move { (id, t.send_buffered(req).await) }
+    };
+    let mut running = FuturesUnordered::new();
+    // Requests a dropped drive left behind.
+    let mut i = 0;
+    while i < p.inflight.len() {
+        if p.inflight[i].kind.is_non_idempotent() {
+            let f = p.inflight.remove(i);
+            p.turn.handle_failure(now(), f.id, SendFailure::MaybeSent);
+        } else {
+            let f = &p.inflight[i];
+            running.push(send(f.id, clone_request(&f.request)));
+            i += 1;
+        }
+    }
+    // The transport error behind the latest failure fed to the turn, to explain its error.
+    let mut last_failure: Option<Error> = None;
+    let mut cancel_fed = false;
+    loop {
+        let t = now();
+        if !cancel_fed && cancel.is_some_and(|c| c.is_set()) {
+            cancel_fed = true;
+            p.turn.cancel(t);
+        }
+        while let Some(tx) = p.turn.poll_transmit(t) {
+            p.inflight.push(InFlight {
+                id: tx.id,
+                request: clone_request(&tx.request),
+                kind: tx.kind,
+            });
+            running.push(send(tx.id, tx.request));
+        }
+        while let Some(ev) = p.turn.poll_event() {
+            if let ControlFlow::Break(v) = on_event(ev, &mut last_failure) {
+                return Ok(Some(v));
+            }
+        }
+        if p.turn.is_done() {
+            return Ok(None);
+        }
+        let timeout = p.turn.poll_timeout();
+        if running.is_empty() && timeout.is_none() {
+            // The turn waits for nothing and schedules nothing: a bug, reported rather than hung.
+            return Err(Error::Server {
+                status: 0,
+                code: None,
+                message: "internal error: the turn stalled with nothing to send or wait for"
+                    .into(),
+            });
+        }
+        let sleep_to = timeout.map(tokio::time::Instant::from_std);
+        tokio::select! {
+            Some((id, res)) = running.next(), if !running.is_empty() => {
+                p.inflight.retain(|f| f.id != id);
+                match res {
+                    Ok(resp) => p.turn.handle_response(now(), SystemTime::now(), id, resp),
+                    Err(e) => {
+                        let f = if e.is_timeout() {
+                            SendFailure::TimedOut
+                        } else if e.was_sent() {
+                            SendFailure::MaybeSent
+                        } else {
+                            SendFailure::NotSent
+                        };
+                        last_failure = Some(Error::from_transport(e, false));
+                        p.turn.handle_failure(now(), id, f);
+                    }
+                }
+            }
+            _ = async { tokio::time::sleep_until(sleep_to.expect("guarded")).await }, if sleep_to.is_some() => {
+                p.turn.handle_timeout(now());
+            }
+            _ = async { cancel.expect("guarded").notified().await }, if !cancel_fed && cancel.is_some() => {
+                // Loop around: the flag is checked at the top.
+            }
+        }
+    }
+}
+
+/// Maps a turn's error event, preferring the transport's own explanation of a failed send.
+pub(crate) fn turn_error(
+    e: TurnError,
+    agent: Option<wire::AgentId>,
+    transport: &mut Option<Error>,
+) -> Error {
+    match (&e, transport.take()) {
+        (TurnError::Transport(_), Some(t)) => t,
+        _ => Error::from_turn(e, agent),
+    }
+}
+
+/// Drives a launch or follow-up turn until the server accepted it; returns the agent as the
+/// acceptance showed it.
+pub(crate) async fn drive_until_started(client: &Client, p: &mut Pending) -> Result<wire::Agent, Error> {
+    let agent_id = p.turn.agent_id();
+    let r = drive(
+        client,
+        p,
+        |ev, last| match ev {
+            Event::Launched { agent } | Event::FollowUpAccepted { agent } => {
+                ControlFlow::Break(Ok(agent))
+            }
+            Event::Error(e) => ControlFlow::Break(Err(turn_error(e, agent_id, last))),
+            _ => ControlFlow::Continue(()),
+        },
+        None,
+    )
+    .await?;
+    r.unwrap_or_else(|| {
+        Err(Error::Server {
+            status: 0,
+            code: None,
+            message: "internal error: the turn ended before it was accepted".into(),
+        })
+    })
+}

@@ -1,0 +1,2 @@
+//! Async Rust SDK for the Nomic Agent API.
+#![deny(missing_docs)]

@@ -1,0 +1,146 @@
+//! Streaming uploads: core's multipart encoder over a transport body, constant memory.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use nomic_agent_core::multipart::{Boundary, Encoder, UploadForm};
+use nomic_agent_core::request as build;
+use nomic_agent_core::wire::{self, UploadedFile};
+use nomic_agent_transport::Body;
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
+
+use crate::client::Client;
+use crate::error::Error;
+
+/// Boundary collisions are astronomically rare; a few fresh boundaries always suffice.
+const PATH_ATTEMPTS: u32 = 3;
+
+/// A content type from a file extension; `application/octet-stream` when unknown.
+pub(crate) fn guess_content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "txt" | "log" => "text/plain",
+        "md" | "markdown" => "text/markdown",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "html" | "htm" => "text/html",
+        "xml" => "application/xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "dwg" => "image/vnd.dwg",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+pub(crate) async fn upload_path(client: &Client, path: &Path) -> Result<UploadedFile, Error> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::Invalid {
+            issues: vec![format!("{}: not a file name", path.display())],
+        })?;
+    let form = UploadForm::new(name, guess_content_type(path));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let io = |e| Error::io(format!("could not read {}", path.display()), e);
+        let file = tokio::fs::File::open(path).await.map_err(io)?;
+        let len = file.metadata().await.map_err(io)?.len();
+        match upload_reader(client, form.clone(), file, Some(len), client.next_seed()).await {
+            Err(Error::Io { message, .. }) if message == COLLISION && attempt < PATH_ATTEMPTS => {
+                continue;
+            }
+            r => return r,
+        }
+    }
+}
+
+const COLLISION: &str = "the file contains the multipart boundary";
+
+pub(crate) async fn upload_reader<R>(
+    client: &Client,
+    form: UploadForm,
+    reader: R,
+    len: Option<u64>,
+    seed: u64,
+) -> Result<UploadedFile, Error>
+where
+    R: AsyncRead + Send + 'static,
+{
+    let encoder = Encoder::new(&form, Boundary::from_seed(seed))?;
+    let head = build::upload_head(
+        &client.inner.base,
+        encoder.boundary(),
+        len.map(|l| encoder.encoded_len(l)),
+    );
+    let preamble = encoder.preamble();
+    let finish = encoder.finish();
+    let mut encoder = encoder;
+    let content = ReaderStream::new(reader).map(move |chunk| {
+        let chunk = chunk?;
+        encoder
+            .chunk(chunk)
+            .map_err(|_| std::io::Error::other(COLLISION))
+    });
+    let body = stream::once(async move { Ok::<Bytes, std::io::Error>(preamble) })
+        .chain(content)
+        .chain(stream::once(async move { Ok(finish) }));
+    let req = head.map(|()| Body::from_stream(body));
+    let resp = client
+        .inner
+        .transport
+        .send(req)
+        .await
+        .map_err(|e| upload_failure(e))?;
+    let (parts, body) = resp.into_parts();
+    let bytes = body
+        .bytes()
+        .await
+        .map_err(|e| Error::from_transport(e, false))?;
+    let resp = http::Response::from_parts(parts, bytes);
+    if !resp.status().is_success() {
+        return Err(client.error_for(&resp, "the upload"));
+    }
+    Ok(wire::decode_uploaded_file(resp.body())?)
+}
+
+fn upload_failure(e: nomic_agent_transport::Error) -> Error {
+    // The body stream's own error (a read failure or a boundary collision) is the cause.
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            let msg = io.to_string();
+            if msg == COLLISION {
+                return Error::io(COLLISION, std::io::Error::other(msg));
+            }
+            return Error::io("could not read the upload", std::io::Error::new(io.kind(), msg));
+        }
+        cur = err.source();
+    }
+    Error::from_transport(e, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_by_extension() {
+        assert_eq!(guess_content_type(Path::new("a/B.PDF")), "application/pdf");
+        assert_eq!(guess_content_type(Path::new("notes.md")), "text/markdown");
+        assert_eq!(guess_content_type(Path::new("noext")), "application/octet-stream");
+    }
+}
