@@ -41,6 +41,73 @@
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Driving a turn
+//!
+//! [`turn::Turn`] runs one launch, follow-up or attach to its terminal state. It never sends
+//! anything itself: the caller drains [`turn::Turn::poll_transmit`], sends each request, feeds
+//! the response back with [`turn::Turn::handle_response`] (or a [`policy::retry::SendFailure`]
+//! with [`turn::Turn::handle_failure`]), reads [`turn::Turn::poll_event`], and sleeps until
+//! [`turn::Turn::poll_timeout`]. Poll spacing, retries and `Retry-After` come from [`policy`];
+//! the follow-up race is handled inside (see `docs/lifecycle.md`).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant, SystemTime};
+//! use bytes::Bytes;
+//! use nomic_agent_core::request::ApiBase;
+//! use nomic_agent_core::turn::{Event, Turn, TurnConfig};
+//! use nomic_agent_core::wire::{AgentStatus, LaunchRequest};
+//!
+//! fn reply(status: u16, body: &str) -> http::Response<Bytes> {
+//!     http::Response::builder().status(status).body(Bytes::from(body.to_owned())).unwrap()
+//! }
+//! const ID: &str = "019abc12-3456-7890-abcd-ef1234567890";
+//! let agent = |status: &str| format!(r#"{{"data":{{"id":"{ID}","status":"{status}"}}}}"#);
+//!
+//! let cfg = Arc::new(TurnConfig::new(ApiBase::parse("https://acme.nomic.ai")?));
+//! # #[allow(clippy::disallowed_methods)]
+//! let t0 = Instant::now(); // the caller owns the clock; core never reads it
+//! let wall = SystemTime::UNIX_EPOCH;
+//! let mut turn = Turn::launch(LaunchRequest::prompt("Summarize the report."), cfg, t0)?;
+//!
+//! // 1. The launch goes out at once; the server answers 201.
+//! let tx = turn.poll_transmit(t0).expect("launch");
+//! assert_eq!(tx.request.method(), http::Method::POST);
+//! turn.handle_response(t0, wall, tx.id, reply(201, &agent("waiting")));
+//! assert!(matches!(turn.poll_event(), Some(Event::Launched { .. })));
+//! assert!(matches!(turn.poll_event(), Some(Event::StatusChanged { from: None, .. })));
+//!
+//! // 2. Nothing is due until the first poll, about 2 s later (with jitter).
+//! assert!(turn.poll_transmit(t0).is_none());
+//! let at = turn.poll_timeout().expect("a poll is scheduled");
+//! assert!(at >= t0 + Duration::from_millis(1800) && at <= t0 + Duration::from_millis(2200));
+//! turn.handle_timeout(at);
+//! let tx = turn.poll_transmit(at).expect("poll");
+//! assert_eq!(tx.request.uri().path(), format!("/api/v0/agents/{ID}"));
+//! turn.handle_response(at, wall, tx.id, reply(200, &agent("finished")));
+//!
+//! // 3. Terminal: the conversation is read at once, and the answer comes out.
+//! let tx = turn.poll_transmit(at).expect("conversation");
+//! let conversation = r#"{"data":{"messages":[
+//!     {"id":"1","type":"user","text":"Summarize the report."},
+//!     {"id":"2","type":"assistant","text":"It says three things."},
+//!     {"id":"3","type":"tool","text":""}]}}"#;
+//! turn.handle_response(at, wall, tx.id, reply(200, conversation));
+//! let mut last = None;
+//! while let Some(event) = turn.poll_event() {
+//!     last = Some(event);
+//! }
+//! match last {
+//!     Some(Event::Finished { agent, answer, .. }) => {
+//!         assert_eq!(agent.status, AgentStatus::Finished);
+//!         assert_eq!(answer.as_deref(), Some("It says three things."));
+//!     }
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! assert!(turn.is_done());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod answer;

@@ -39,15 +39,24 @@ impl TurnOutcome {
         self.status == AgentStatus::Finished
     }
 
-    fn from_event(ev: Event) -> Option<Result<TurnOutcome, nomic_agent_core::turn::TurnError>> {
-        let out = |agent: wire::Agent, answer, error, conversation| TurnOutcome {
+    pub(crate) fn assemble(
+        agent: wire::Agent,
+        answer: Option<String>,
+        error: Option<String>,
+        conversation: Option<Conversation>,
+    ) -> TurnOutcome {
+        TurnOutcome {
             status: agent.status.clone(),
             answer,
             artifacts: agent.artifacts.clone(),
             error,
             agent,
             conversation,
-        };
+        }
+    }
+
+    fn from_event(ev: Event) -> Option<Result<TurnOutcome, nomic_agent_core::turn::TurnError>> {
+        let out = TurnOutcome::assemble;
         match ev {
             Event::Finished {
                 agent,

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::{Request, Response};
+use nomic_agent_core::multipart::UploadForm;
 use nomic_agent_core::policy::classify::{ClassifyConfig, classify};
 use nomic_agent_core::request::{self as build, ApiBase};
 use nomic_agent_core::turn::{Turn, TurnConfig};
@@ -292,7 +293,7 @@ impl Client {
     /// constant memory. `form` names the file and its content type.
     pub async fn upload_reader<R>(
         &self,
-        form: wire_upload::UploadForm,
+        form: UploadForm,
         reader: R,
         len: Option<u64>,
     ) -> Result<UploadedFile, Error>
@@ -407,11 +408,6 @@ impl Client {
     }
 }
 
-/// Core's upload form, re-exported for [`Client::upload_reader`].
-pub mod wire_upload {
-    pub use nomic_agent_core::multipart::UploadForm;
-}
-
 pub(crate) fn agent_what(id: &AgentId) -> String {
     format!("agent {id}")
 }
@@ -429,7 +425,7 @@ where
     // State: `Some(cursor)` while there is a page to fetch.
     stream::try_unfold((Some(first), fetch), |(state, fetch)| async move {
         let Some(cursor) = state else {
-            return Ok(None);
+            return Ok::<_, Error>(None);
         };
         let page = fetch(cursor.clone()).await?;
         // A server repeating the cursor would loop forever; treat it as the end.

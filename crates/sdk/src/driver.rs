@@ -61,7 +61,6 @@ fn clone_request(req: &Request<Bytes>) -> Request<Bytes> {
     out
 }
 
-type SendResult = (RequestId, Result<http::Response<Bytes>, nomic_agent_transport::Error>);
 
 /// Drives `p` until `on_event` breaks (its value is returned) or the turn is done (`None`).
 pub(crate) async fn drive<T>(

@@ -72,7 +72,8 @@ impl BaseUrl {
         let h = self.host.trim_start_matches('[').trim_end_matches(']');
         h == "localhost"
             || h.ends_with(".localhost")
-            || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// `scheme://host:port`, with the default port spelled out, for keying shared state.
@@ -151,13 +152,23 @@ mod tests {
         let b = BaseUrl::parse("https://acme.nomic.ai/api/v0/", false).unwrap();
         assert_eq!(b.origin(), "https://acme.nomic.ai:443");
         let r = |s: &str| b.resolve(&s.parse().unwrap()).map(|u| u.to_string());
-        assert_eq!(r("/agents?limit=2").unwrap(), "https://acme.nomic.ai/api/v0/agents?limit=2");
-        assert_eq!(r("/api/v0/agents").unwrap(), "https://acme.nomic.ai/api/v0/agents");
+        assert_eq!(
+            r("/agents?limit=2").unwrap(),
+            "https://acme.nomic.ai/api/v0/agents?limit=2"
+        );
+        assert_eq!(
+            r("/api/v0/agents").unwrap(),
+            "https://acme.nomic.ai/api/v0/agents"
+        );
         assert_eq!(
             r("https://ACME.nomic.ai:443/api/v0/agents").unwrap(),
             "https://ACME.nomic.ai:443/api/v0/agents"
         );
-        assert!(r("https://evil.example/api/v0/agents").unwrap_err().is_invalid_request());
+        assert!(
+            r("https://evil.example/api/v0/agents")
+                .unwrap_err()
+                .is_invalid_request()
+        );
         assert!(r("http://acme.nomic.ai/api/v0/agents").is_err());
         assert!(r("https://acme.nomic.ai:8443/api/v0/agents").is_err());
     }

@@ -156,8 +156,8 @@ impl TransportConfig {
         self
     }
 
-    /// How much of an error response's body the retry layer reads to classify it (default
-    /// 64 KiB). A larger error body fails with a body-too-large error.
+    /// How much of a 400, 422 or 429 body the retry layer reads to classify it (default
+    /// 64 KiB). A larger one fails with a body-too-large error; other bodies are not read.
     pub fn error_body_limit(mut self, bytes: u64) -> Self {
         self.error_body_limit = bytes;
         self

@@ -260,9 +260,14 @@ pub(crate) fn from_client(err: hyper_util::client::legacy::Error) -> Error {
     // hyper-util exposes no predicate for "the request came back unsent" (its `Canceled` kind,
     // or a request refused before dispatch), only its Debug output names the kind.
     let debug = format!("{err:?}");
-    let unsent = ["Canceled", "ChannelClosed", "UserUnsupported", "UserAbsoluteUriRequired"]
-        .iter()
-        .any(|k| debug.starts_with(&format!("hyper_util::client::legacy::Error({k}")));
+    let unsent = [
+        "Canceled",
+        "ChannelClosed",
+        "UserUnsupported",
+        "UserAbsoluteUriRequired",
+    ]
+    .iter()
+    .any(|k| debug.starts_with(&format!("hyper_util::client::legacy::Error({k}")));
     if unsent {
         Error::new(Kind::Connect, Sent::No, Some(Box::new(err)))
     } else {
@@ -276,13 +281,15 @@ fn chain_has_tls(err: &(dyn StdError + 'static)) -> bool {
         if e.is::<rustls::Error>() {
             return true;
         }
-        // tokio-rustls reports handshake failures as io::Error wrapping rustls::Error.
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+        // tokio-rustls wraps rustls errors in io::Error, whose `source()` skips the wrapped
+        // error itself, so step into it explicitly.
+        cur = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
         {
-            return true;
-        }
-        cur = e.source();
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
     }
     false
 }
@@ -320,7 +327,9 @@ impl fmt::Display for BuildError {
             BuildError::InvalidRoots(why) => write!(f, "invalid extra root certificates: {why}"),
             BuildError::NativeRoots(why) => write!(f, "could not load native roots: {why}"),
             BuildError::Tls(why) => write!(f, "TLS configuration refused: {why}"),
-            BuildError::InvalidUserAgent => f.write_str("the user agent is not a valid header value"),
+            BuildError::InvalidUserAgent => {
+                f.write_str("the user agent is not a valid header value")
+            }
         }
     }
 }

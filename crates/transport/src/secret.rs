@@ -53,7 +53,10 @@ impl ApiKey {
             return Err(InvalidApiKey::Empty);
         }
         // Visible ASCII and inner spaces only: anything else is a paste accident or an attack.
-        if let Some(position) = key.bytes().position(|b| !(b == b' ' || b.is_ascii_graphic())) {
+        if let Some(position) = key
+            .bytes()
+            .position(|b| !(b == b' ' || b.is_ascii_graphic()))
+        {
             return Err(InvalidApiKey::InvalidByte { position });
         }
         let mut header = HeaderValue::try_from(format!("Bearer {key}"))

@@ -73,8 +73,8 @@ impl Transport {
         S::Future: Send + 'static,
     {
         let base = BaseUrl::parse(cfg.base.as_str(), cfg.allow_insecure_http)?;
-        let user_agent =
-            HeaderValue::try_from(cfg.user_agent.as_str()).map_err(|_| BuildError::InvalidUserAgent)?;
+        let user_agent = HeaderValue::try_from(cfg.user_agent.as_str())
+            .map_err(|_| BuildError::InvalidUserAgent)?;
         let limiter = shared_limiter(&base.origin(), cfg.api_key.fingerprint(), cfg.tier_limits);
         let seed = cfg.seed.unwrap_or_else(random_seed);
         let stack = tower::ServiceBuilder::new()
@@ -94,7 +94,12 @@ impl Transport {
             .layer(TimeoutLayer::new(cfg.attempt_timeout))
             .layer(LimitLayer)
             .layer(TraceLayer)
-            .layer(AuthLayer::new(cfg.api_key.clone(), base, user_agent, cfg.redirect))
+            .layer(AuthLayer::new(
+                cfg.api_key.clone(),
+                base,
+                user_agent,
+                cfg.redirect,
+            ))
             .service(service);
         Ok(Transport {
             stack: BoxCloneSyncService::new(stack),
@@ -123,11 +128,10 @@ impl Transport {
     }
 }
 
+/// A seed from the process's random hasher keys: no extra RNG crate for one number.
 fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x6e6f_6d69_63);
-    h.finish()
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0u8)
 }
 
 /// The future of [`Transport`]'s `tower::Service::call`.
@@ -164,10 +168,13 @@ impl tower::Service<Request<Body>> for Transport {
             "nomic_agent.request",
             method = %req.method(),
             route = %meta.route,
-            tier = meta.tier.as_str(),
-            agent_id = meta.agent_id.as_deref().unwrap_or(""),
+            tier = %meta.tier.as_str(),
+            agent_id = tracing::field::Empty,
             status = tracing::field::Empty,
         );
+        if let Some(id) = &meta.agent_id {
+            span.record("agent_id", tracing::field::display(id));
+        }
         req.extensions_mut().insert(meta);
         let fut = self.stack.call(req);
         let record = span.clone();
@@ -186,5 +193,22 @@ impl tower::Service<Request<Body>> for Transport {
                 .instrument(span),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    fn sendable<T: Send + 'static>() {}
+
+    #[test]
+    fn public_types_cross_threads() {
+        shareable::<Transport>();
+        shareable::<TransportConfig>();
+        sendable::<Error>();
+        sendable::<Body>();
+        sendable::<ResponseFuture>();
     }
 }

@@ -35,7 +35,9 @@ async fn intervals(test: &str, endpoint: Endpoint, n: usize) -> Vec<u128> {
     let mut tasks = Vec::new();
     for _ in 0..n {
         let t = t.clone();
-        tasks.push(tokio::spawn(async move { t.send(req(endpoint)).await.unwrap() }));
+        tasks.push(tokio::spawn(
+            async move { t.send(req(endpoint)).await.unwrap() },
+        ));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap().status(), StatusCode::OK);
@@ -55,14 +57,20 @@ async fn write_tier_spaces_requests_one_second_apart() {
 
 #[tokio::test(start_paused = true)]
 async fn heavy_tier_spaces_requests_two_seconds_apart() {
-    assert_eq!(intervals("heavy", Endpoint::LaunchAgent, 4).await, vec![2000; 3]);
+    assert_eq!(
+        intervals("heavy", Endpoint::LaunchAgent, 4).await,
+        vec![2000; 3]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn file_search_draws_from_the_standard_tier() {
     // docs/wire.md puts `GET /files/search` in Standard; the Search tier is the codes search,
     // which no endpoint of this API reaches.
-    assert_eq!(intervals("search", Endpoint::SearchFiles, 3).await, vec![200; 2]);
+    assert_eq!(
+        intervals("search", Endpoint::SearchFiles, 3).await,
+        vec![200; 2]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -90,8 +98,10 @@ async fn tiers_are_independent() {
 
 #[tokio::test(start_paused = true)]
 async fn configured_burst_and_rate() {
-    let mut limits = TierLimits::default();
-    limits.standard = TierLimit::new(60, 3);
+    let limits = TierLimits {
+        standard: TierLimit::new(60, 3),
+        ..TierLimits::default()
+    };
     let mock = Mock::default().then_always(200);
     let t = Transport::with_service(cfg("burst").tier_limits(limits), mock.clone()).unwrap();
     for _ in 0..5 {
@@ -121,7 +131,10 @@ async fn a_429_holds_the_tier_for_every_request() {
     let retry = RetryConfig::default().with_max_attempts(1);
     let t = Transport::with_service(cfg("hold429").retry(retry), mock.clone()).unwrap();
     let start = Instant::now();
-    assert_eq!(t.send(req(Endpoint::GetAgent)).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        t.send(req(Endpoint::GetAgent)).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // Another request of the tier waits out the server's Retry-After instead of hitting 429.
     t.send(req(Endpoint::ListAgents)).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(5));
@@ -133,7 +146,10 @@ async fn remaining_zero_holds_the_tier_until_reset() {
     let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let mock = Mock::new(vec![with_headers(
         200,
-        &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1700000004")],
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1700000004"),
+        ],
     )])
     .then_always(200);
     let c = cfg("remaining").wall_clock(WallClock::new(move || wall));
@@ -146,8 +162,11 @@ async fn remaining_zero_holds_the_tier_until_reset() {
 #[tokio::test(start_paused = true)]
 async fn no_permit_before_the_deadline_fails_without_sending() {
     let mock = Mock::default().then_always(200);
-    let t = Transport::with_service(cfg("pace_deadline").deadline(Duration::from_secs(1)), mock.clone())
-        .unwrap();
+    let t = Transport::with_service(
+        cfg("pace_deadline").deadline(Duration::from_secs(1)),
+        mock.clone(),
+    )
+    .unwrap();
     t.send(req(Endpoint::LaunchAgent)).await.unwrap();
     let start = Instant::now();
     let err = t.send(req(Endpoint::LaunchAgent)).await.unwrap_err();

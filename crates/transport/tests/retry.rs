@@ -12,7 +12,9 @@ use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 use nomic_agent_core::request::Endpoint;
 use nomic_agent_core::rng::Rng;
-use nomic_agent_transport::{Body, Deadline, OutcomeUnknown, Transport, TransportConfig, WallClock};
+use nomic_agent_transport::{
+    Body, Deadline, OutcomeUnknown, Transport, TransportConfig, WallClock,
+};
 use support::mock::{Mock, Reply, status, with_headers};
 use tokio::time::Instant;
 
@@ -27,7 +29,9 @@ fn get() -> Request<Body> {
 }
 
 fn launch() -> Request<Body> {
-    let mut req = Request::post("/agents").body(Body::from(r#"{"prompt":{"text":"hi"}}"#)).unwrap();
+    let mut req = Request::post("/agents")
+        .body(Body::from(r#"{"prompt":{"text":"hi"}}"#))
+        .unwrap();
     req.extensions_mut().insert(Endpoint::LaunchAgent);
     req
 }
@@ -40,7 +44,10 @@ fn no_jitter(initial_ms: u64) -> Backoff {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_delta_is_honoured_exactly() {
-    let mock = Mock::new(vec![with_headers(429, &[("retry-after", "3")]), status(200)]);
+    let mock = Mock::new(vec![
+        with_headers(429, &[("retry-after", "3")]),
+        status(200),
+    ]);
     let t = Transport::with_service(cfg("ra_delta"), mock.clone()).unwrap();
     let resp = t.send(get()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
@@ -64,8 +71,12 @@ async fn retry_after_http_date_uses_the_injected_wall_clock() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_capped() {
-    let mock = Mock::new(vec![with_headers(503, &[("retry-after", "3600")]), status(200)]);
-    let retry = RetryConfig::default().with_retry_after(RetryAfterPolicy::with_cap(Duration::from_secs(10)));
+    let mock = Mock::new(vec![
+        with_headers(503, &[("retry-after", "3600")]),
+        status(200),
+    ]);
+    let retry = RetryConfig::default()
+        .with_retry_after(RetryAfterPolicy::with_cap(Duration::from_secs(10)));
     let t = Transport::with_service(cfg("ra_cap").retry(retry), mock.clone()).unwrap();
     assert_eq!(t.send(get()).await.unwrap().status(), StatusCode::OK);
     assert_eq!(mock.gaps_ms(), vec![10_000]);
@@ -79,18 +90,28 @@ async fn backoff_follows_core_with_jitter_in_bounds() {
         .with_max(Duration::from_secs(10))
         .with_jitter(0.5);
     let mock = Mock::new(vec![status(503), status(502), status(500), status(200)]);
-    let retry = RetryConfig::default().with_max_attempts(5).with_backoff(backoff.clone());
+    let retry = RetryConfig::default()
+        .with_max_attempts(5)
+        .with_backoff(backoff.clone());
     let t = Transport::with_service(cfg("jitter").retry(retry).seed(42), mock.clone()).unwrap();
     assert_eq!(t.send(get()).await.unwrap().status(), StatusCode::OK);
     let gaps = mock.gaps_ms();
     let mut rng = Rng::seed(42);
-    let expected: Vec<u128> = (0..3).map(|n| backoff.delay(n, &mut rng).as_millis()).collect();
+    let expected: Vec<u128> = (0..3)
+        .map(|n| backoff.delay(n, &mut rng).as_millis())
+        .collect();
     assert_eq!(gaps.len(), 3);
     for (i, (got, want)) in gaps.iter().zip(&expected).enumerate() {
         // Timers have millisecond resolution: a sub-millisecond remainder rounds up.
-        assert!(got.abs_diff(*want) <= 1, "retry {i}: slept {got} ms, core said {want} ms");
+        assert!(
+            got.abs_diff(*want) <= 1,
+            "retry {i}: slept {got} ms, core said {want} ms"
+        );
         let base = 1000u128 << i;
-        assert!(*got >= base / 2 && *got <= base * 3 / 2 + 1, "retry {i}: {got} ms out of bounds");
+        assert!(
+            *got >= base / 2 && *got <= base * 3 / 2 + 1,
+            "retry {i}: {got} ms out of bounds"
+        );
     }
     // Jitter actually moved something: not all three equal their un-jittered base.
     assert_ne!(gaps, vec![1000, 2000, 4000]);
@@ -98,25 +119,45 @@ async fn backoff_follows_core_with_jitter_in_bounds() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_budget_exhaustion_stops_retries() {
-    let retry = RetryConfig::default().with_max_attempts(10).with_backoff(no_jitter(100));
+    let retry = RetryConfig::default()
+        .with_max_attempts(10)
+        .with_backoff(no_jitter(100));
     // No earned tokens, a floor of two retries per minute.
     let budget = RetryBudget::new(0.0, 2, Duration::from_secs(60));
     let mock = Mock::default().then_always(503);
-    let t = Transport::with_service(cfg("budget").retry(retry).retry_budget(budget), mock.clone())
-        .unwrap();
-    assert_eq!(t.send(get()).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(mock.calls().len(), 3, "one attempt plus the two retries the floor allows");
+    let t = Transport::with_service(
+        cfg("budget").retry(retry).retry_budget(budget),
+        mock.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        t.send(get()).await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        mock.calls().len(),
+        3,
+        "one attempt plus the two retries the floor allows"
+    );
     // A clone shares the budget: no retry left in this window.
-    assert_eq!(t.clone().send(get()).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        t.clone().send(get()).await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert_eq!(mock.calls().len(), 4);
 }
 
 #[tokio::test(start_paused = true)]
 async fn max_attempts_bounds_retries() {
-    let retry = RetryConfig::default().with_max_attempts(3).with_backoff(no_jitter(500));
+    let retry = RetryConfig::default()
+        .with_max_attempts(3)
+        .with_backoff(no_jitter(500));
     let mock = Mock::default().then_always(500);
     let t = Transport::with_service(cfg("max_attempts").retry(retry), mock.clone()).unwrap();
-    assert_eq!(t.send(get()).await.unwrap().status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        t.send(get()).await.unwrap().status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     assert_eq!(mock.gaps_ms(), vec![500, 1000]);
 }
 
@@ -135,7 +176,10 @@ async fn launch_not_sent_is_resent() {
     let mock = Mock::new(vec![Reply::NotSent, status(201)]);
     let retry = RetryConfig::default().with_backoff(no_jitter(100));
     let t = Transport::with_service(cfg("launch_notsent").retry(retry), mock.clone()).unwrap();
-    assert_eq!(t.send(launch()).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        t.send(launch()).await.unwrap().status(),
+        StatusCode::CREATED
+    );
     // Heavy tier: 30/min, so the resend waits for the next 2 s slot, not just the 100 ms backoff.
     assert_eq!(mock.gaps_ms(), vec![2000]);
     assert_eq!(mock.calls()[1].method, Method::POST);
@@ -143,7 +187,10 @@ async fn launch_not_sent_is_resent() {
 
 #[tokio::test(start_paused = true)]
 async fn launch_429_is_resent_but_5xx_is_outcome_unknown() {
-    let mock = Mock::new(vec![with_headers(429, &[("retry-after", "5")]), status(503)]);
+    let mock = Mock::new(vec![
+        with_headers(429, &[("retry-after", "5")]),
+        status(503),
+    ]);
     let t = Transport::with_service(cfg("launch_429"), mock.clone()).unwrap();
     let resp = t.send(launch()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -160,10 +207,17 @@ async fn spend_limit_429_is_not_retried() {
     )])
     .then_always(200);
     let t = Transport::with_service(cfg("spend"), mock.clone()).unwrap();
-    let resp = t.send_buffered(Request::get("/agents").body(Default::default()).unwrap()).await.unwrap();
+    let resp = t
+        .send_buffered(Request::get("/agents").body(Default::default()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     // The body read for classification is handed on intact.
-    assert!(std::str::from_utf8(resp.body()).unwrap().contains("spend_limit_reached"));
+    assert!(
+        std::str::from_utf8(resp.body())
+            .unwrap()
+            .contains("spend_limit_reached")
+    );
     assert_eq!(mock.calls().len(), 1);
 }
 
@@ -181,7 +235,10 @@ async fn streamed_body_is_sent_at_most_once() {
     let mock = Mock::new(vec![Reply::NotSent]).then_always(201);
     let t = Transport::with_service(cfg("stream_once"), mock.clone()).unwrap();
     let body = Body::from_reader(&b"file bytes"[..]);
-    let err = t.send(Request::post("/files/upload").body(body).unwrap()).await.unwrap_err();
+    let err = t
+        .send(Request::post("/files/upload").body(body).unwrap())
+        .await
+        .unwrap_err();
     assert!(err.is_connect() && !err.was_sent());
     assert_eq!(mock.calls().len(), 1);
 }
@@ -189,8 +246,11 @@ async fn streamed_body_is_sent_at_most_once() {
 #[tokio::test(start_paused = true)]
 async fn a_wait_past_the_deadline_returns_at_once() {
     let mock = Mock::new(vec![with_headers(429, &[("retry-after", "30")])]);
-    let t = Transport::with_service(cfg("ra_deadline").deadline(Duration::from_secs(5)), mock.clone())
-        .unwrap();
+    let t = Transport::with_service(
+        cfg("ra_deadline").deadline(Duration::from_secs(5)),
+        mock.clone(),
+    )
+    .unwrap();
     let start = Instant::now();
     let resp = t.send(get()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -200,9 +260,13 @@ async fn a_wait_past_the_deadline_returns_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn per_attempt_timeout_then_retry() {
-    let retry = RetryConfig::default().with_max_attempts(2).with_backoff(no_jitter(100));
+    let retry = RetryConfig::default()
+        .with_max_attempts(2)
+        .with_backoff(no_jitter(100));
     let mock = Mock::new(vec![Reply::Hang, Reply::Hang]);
-    let c = cfg("attempt_timeout").retry(retry).attempt_timeout(Duration::from_secs(1));
+    let c = cfg("attempt_timeout")
+        .retry(retry)
+        .attempt_timeout(Duration::from_secs(1));
     let t = Transport::with_service(c, mock.clone()).unwrap();
     let start = Instant::now();
     let err = t.send(get()).await.unwrap_err();
@@ -214,7 +278,9 @@ async fn per_attempt_timeout_then_retry() {
 #[tokio::test(start_paused = true)]
 async fn the_deadline_holds_across_attempts() {
     let mock = Mock::new(vec![Reply::Hang]);
-    let c = cfg("deadline").attempt_timeout(Duration::from_secs(10)).deadline(Duration::from_secs(3));
+    let c = cfg("deadline")
+        .attempt_timeout(Duration::from_secs(10))
+        .deadline(Duration::from_secs(3));
     let t = Transport::with_service(c, mock.clone()).unwrap();
     let start = Instant::now();
     let err = t.send(get()).await.unwrap_err();
@@ -229,7 +295,10 @@ async fn a_launch_cut_by_the_deadline_is_outcome_unknown() {
     let c = cfg("deadline_launch").deadline(Duration::from_secs(2));
     let t = Transport::with_service(c, mock.clone()).unwrap();
     let err = t.send(launch()).await.unwrap_err();
-    assert!(err.is_deadline() && err.outcome_unknown() && err.was_sent(), "{err:?}");
+    assert!(
+        err.is_deadline() && err.outcome_unknown() && err.was_sent(),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -238,7 +307,8 @@ async fn per_request_deadline_overrides_the_default() {
     let t = Transport::with_service(cfg("deadline_ext"), mock.clone()).unwrap();
     let start = Instant::now();
     let mut req = get();
-    req.extensions_mut().insert(Deadline(start + Duration::from_millis(750)));
+    req.extensions_mut()
+        .insert(Deadline(start + Duration::from_millis(750)));
     let err = t.send(req).await.unwrap_err();
     assert!(err.is_deadline());
     assert_eq!(start.elapsed(), Duration::from_millis(750));
@@ -263,8 +333,48 @@ async fn the_key_is_sent_sensitive_and_never_shown() {
 async fn another_origin_is_refused_before_sending() {
     let mock = Mock::new(vec![status(200)]);
     let t = Transport::with_service(cfg("origin"), mock.clone()).unwrap();
-    let req = Request::get("https://evil.example/api/v0/agents").body(Body::empty()).unwrap();
+    let req = Request::get("https://evil.example/api/v0/agents")
+        .body(Body::empty())
+        .unwrap();
     let err = t.send(req).await.unwrap_err();
     assert!(err.is_invalid_request() && !err.was_sent());
     assert!(mock.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn traces_name_the_route_the_attempt_and_why_it_slept() {
+    let mock = Mock::new(vec![
+        with_headers(429, &[("retry-after", "2")]),
+        status(200),
+    ]);
+    let t = Transport::with_service(cfg("traced"), mock.clone()).unwrap();
+    let mut req = Request::get("/agents/0190b3c2-7d4e-7a1b-8c3d-4e5f6a7b8c9d")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut().insert(Endpoint::GetAgent);
+    req.extensions_mut().insert(
+        "0190b3c2-7d4e-7a1b-8c3d-4e5f6a7b8c9d"
+            .parse::<nomic_agent_core::wire::AgentId>()
+            .unwrap(),
+    );
+    t.send(req).await.unwrap();
+    let traced = support::captured();
+    let line = traced
+        .lines()
+        .find(|l| l.contains("retrying after a wait") && l.contains("agents/{id}"))
+        .expect("a retry event inside the request span");
+    assert!(
+        line.contains(r#"reason="retry""#) && line.contains("sleep_ms=2000"),
+        "{line}"
+    );
+    assert!(
+        line.contains("agent_id=0190b3c2-7d4e-7a1b-8c3d-4e5f6a7b8c9d"),
+        "{line}"
+    );
+    assert!(
+        traced
+            .lines()
+            .any(|l| l.contains("attempt{attempt=2") && l.contains("response head"))
+    );
+    support::assert_no_secret("");
 }

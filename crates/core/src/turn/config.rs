@@ -100,3 +100,51 @@ impl TurnConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> TurnConfig {
+        TurnConfig::new(ApiBase::parse("https://acme.nomic.ai").unwrap())
+    }
+
+    #[test]
+    fn defaults_and_validation() {
+        let c = cfg();
+        assert_eq!(c.followup_window, Duration::from_secs(30));
+        assert_eq!(c.followup_poll_interval, Duration::from_millis(500));
+        assert_eq!(c.retry.max_attempts, 4);
+        assert!(c.validate().is_ok());
+        let bad = cfg()
+            .with_followup_poll_interval(Duration::ZERO)
+            .validate()
+            .unwrap_err();
+        assert_eq!(bad.field, "followup_poll_interval");
+        assert!(
+            cfg()
+                .with_deadline(Some(Duration::ZERO))
+                .validate()
+                .is_err()
+        );
+        assert!(
+            cfg()
+                .with_poll(PollSchedule::default().with_factor(f64::NAN))
+                .validate()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_earlier_deadline_wins() {
+        let s = |n| Some(Duration::from_secs(n));
+        assert_eq!(cfg().effective_deadline(), None);
+        assert_eq!(cfg().with_deadline(s(9)).effective_deadline(), s(9));
+        let both = cfg()
+            .with_deadline(s(9))
+            .with_poll(PollSchedule::default().with_deadline(s(5)));
+        assert_eq!(both.effective_deadline(), s(5));
+        let poll_only = cfg().with_poll(PollSchedule::default().with_deadline(s(5)));
+        assert_eq!(poll_only.effective_deadline(), s(5));
+    }
+}

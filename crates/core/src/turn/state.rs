@@ -675,3 +675,109 @@ fn api_error(class: &Classification, body: &[u8]) -> TurnError {
         Classification::Other { status } => api(*status, "unexpected status"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{AgentId, Timestamp};
+
+    fn agent(status: AgentStatus, updated: &str) -> Agent {
+        let id: AgentId = "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap();
+        let mut a = Agent::new(id, status);
+        a.updated_at = Timestamp::new(updated);
+        a
+    }
+
+    #[test]
+    fn freshness_after_a_follow_up() {
+        let prior = Snapshot {
+            status: AgentStatus::Finished,
+            updated_at: Timestamp::new("2026-04-25T12:00:00.000Z"),
+        };
+        let same = "2026-04-25T12:00:00.000Z";
+        // The previous turn's state, even written differently: stale.
+        assert!(!is_fresh(&prior, &agent(AgentStatus::Finished, same)));
+        assert!(!is_fresh(
+            &prior,
+            &agent(AgentStatus::Finished, "2026-04-25T12:00:00Z")
+        ));
+        // Active, another terminal status, or a moved updatedAt: the new turn.
+        assert!(is_fresh(&prior, &agent(AgentStatus::Running, same)));
+        assert!(is_fresh(&prior, &agent(AgentStatus::Waiting, same)));
+        assert!(is_fresh(
+            &prior,
+            &agent(AgentStatus::Unknown("x".into()), same)
+        ));
+        assert!(is_fresh(&prior, &agent(AgentStatus::Failed, same)));
+        assert!(is_fresh(
+            &prior,
+            &agent(AgentStatus::Finished, "2026-04-25T12:00:00.001Z")
+        ));
+    }
+
+    #[test]
+    fn error_mapping() {
+        let body = br#"{"error":"Nope","code":"weird"}"#;
+        assert_eq!(
+            api_error(&Classification::Other { status: 418 }, body),
+            TurnError::Api {
+                status: 418,
+                code: Some("weird".into()),
+                message: "Nope".into()
+            }
+        );
+        assert_eq!(
+            api_error(
+                &Classification::ServerError {
+                    status: 502,
+                    retry_after: None
+                },
+                b"<html>"
+            ),
+            TurnError::Api {
+                status: 502,
+                code: None,
+                message: "server error".into()
+            }
+        );
+        assert_eq!(
+            api_error(&Classification::NotFound, b""),
+            TurnError::AgentGone
+        );
+        assert_eq!(
+            api_error(&Classification::Conflict, b""),
+            TurnError::Conflict
+        );
+        assert_eq!(
+            api_error(&Classification::Unauthorized, b""),
+            TurnError::Unauthorized
+        );
+        assert_eq!(
+            api_error(&Classification::Forbidden, b""),
+            TurnError::Forbidden
+        );
+        assert_eq!(
+            api_error(
+                &Classification::Invalid {
+                    status: 400,
+                    issues: vec!["a: b".into()]
+                },
+                b""
+            ),
+            TurnError::Invalid {
+                issues: vec!["a: b".into()]
+            }
+        );
+        assert_eq!(
+            api_error(
+                &Classification::SpendLimited {
+                    message: "cap".into()
+                },
+                b""
+            ),
+            TurnError::SpendLimited {
+                message: "cap".into()
+            }
+        );
+    }
+}

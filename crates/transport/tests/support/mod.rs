@@ -69,6 +69,12 @@ pub fn captured() -> String {
 pub fn assert_no_secret(text: &str) {
     assert!(!text.contains(SENTINEL), "secret leaked into: {text}");
     let traced = captured();
-    assert!(!traced.is_empty(), "the capture saw nothing, so it proves nothing");
-    assert!(!traced.contains(SENTINEL), "secret leaked into the trace output");
+    assert!(
+        !traced.is_empty(),
+        "the capture saw nothing, so it proves nothing"
+    );
+    assert!(
+        !traced.contains(SENTINEL),
+        "secret leaked into the trace output"
+    );
 }

@@ -17,8 +17,9 @@ use rustls_pki_types::PrivateKeyDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-pub type Handler =
-    Arc<dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync>;
+pub type Handler = Arc<
+    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync,
+>;
 
 /// Wraps an async closure as a handler.
 pub fn handler<F, Fut>(f: F) -> Handler
@@ -70,7 +71,9 @@ pub async fn http(h: Handler) -> Server {
     let count = connections.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             count.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(serve_conn(stream, h.clone()));
         }
@@ -84,8 +87,9 @@ pub async fn http(h: Handler) -> Server {
 
 /// TLS server with a fresh self-signed certificate for 127.0.0.1, offering h2 and http/1.1.
 pub async fn https(h: Handler) -> Server {
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
     let key = PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into());
     let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -103,7 +107,9 @@ pub async fn https(h: Handler) -> Server {
     let count = connections.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             count.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
             let h = h.clone();
@@ -140,7 +146,10 @@ pub async fn drip(head: &'static str, body_len: usize, every: Duration) -> Serve
     raw(move |mut stream| async move {
         let mut buf = [0u8; 4096];
         let _ = stream.read(&mut buf).await;
-        for chunk in head.as_bytes().chunks(if body_len == 0 { 1 } else { head.len() }) {
+        for chunk in head
+            .as_bytes()
+            .chunks(if body_len == 0 { 1 } else { head.len() })
+        {
             if stream.write_all(chunk).await.is_err() {
                 return;
             }
@@ -169,7 +178,9 @@ where
     let count = connections.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             count.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(f(stream));
         }

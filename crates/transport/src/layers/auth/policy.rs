@@ -12,12 +12,12 @@ pub enum RedirectMode {
     Refuse,
     /// Follow redirects within the base URL's origin (same scheme, host and port), headers
     /// intact; a redirect anywhere else fails as in `Refuse`, so credentials never leave the
-    /// origin. At most [`MAX_HOPS`] hops.
+    /// origin. At most five hops.
     FollowSameOrigin,
 }
 
 /// Redirect hops followed per attempt before giving up.
-pub const MAX_HOPS: u32 = 5;
+pub(super) const MAX_HOPS: u32 = 5;
 
 /// Where a followed redirect goes and with which method; `None` means refuse.
 pub(super) fn next_hop(
@@ -87,8 +87,14 @@ mod tests {
         let cur: Uri = "https://a.example/api/v0/agents".parse().unwrap();
         let post = |status| next_hop(&base(), &cur, &Method::POST, status, Some("/y"));
         assert_eq!(post(StatusCode::SEE_OTHER).unwrap().1, Method::GET);
-        assert_eq!(post(StatusCode::TEMPORARY_REDIRECT).unwrap().1, Method::POST);
-        assert_eq!(post(StatusCode::PERMANENT_REDIRECT).unwrap().1, Method::POST);
+        assert_eq!(
+            post(StatusCode::TEMPORARY_REDIRECT).unwrap().1,
+            Method::POST
+        );
+        assert_eq!(
+            post(StatusCode::PERMANENT_REDIRECT).unwrap().1,
+            Method::POST
+        );
         assert!(post(StatusCode::FOUND).is_none());
         assert!(post(StatusCode::MOVED_PERMANENTLY).is_none());
     }

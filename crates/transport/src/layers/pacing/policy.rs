@@ -50,13 +50,28 @@ mod tests {
         let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let p = RetryAfterPolicy::default();
         let h = headers(&[("retry-after", "7")]);
-        assert_eq!(hold_for(StatusCode::TOO_MANY_REQUESTS, &h, wall, &p), Some(Duration::from_secs(7)));
+        assert_eq!(
+            hold_for(StatusCode::TOO_MANY_REQUESTS, &h, wall, &p),
+            Some(Duration::from_secs(7))
+        );
         assert_eq!(hold_for(StatusCode::OK, &h, wall, &p), None);
-        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1012")]);
-        assert_eq!(hold_for(StatusCode::OK, &h, wall, &p), Some(Duration::from_secs(12)));
-        let h = headers(&[("x-ratelimit-remaining", "3"), ("x-ratelimit-reset", "1012")]);
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1012"),
+        ]);
+        assert_eq!(
+            hold_for(StatusCode::OK, &h, wall, &p),
+            Some(Duration::from_secs(12))
+        );
+        let h = headers(&[
+            ("x-ratelimit-remaining", "3"),
+            ("x-ratelimit-reset", "1012"),
+        ]);
         assert_eq!(hold_for(StatusCode::OK, &h, wall, &p), None);
-        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "99999999")]);
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "99999999"),
+        ]);
         assert_eq!(hold_for(StatusCode::OK, &h, wall, &p), Some(p.cap));
     }
 }

@@ -11,7 +11,11 @@ type Registry = Mutex<HashMap<(String, u64), Weak<Mutex<TierLimiter>>>>;
 /// The process-wide limiter for `(origin, key fingerprint)`; created with `limits` if none is
 /// alive. The server's buckets are per user and tier, so two clients built separately for the
 /// same key must draw from one limiter, or together they would send twice the rate.
-pub(crate) fn shared_limiter(origin: &str, key_fingerprint: u64, limits: TierLimits) -> SharedLimiter {
+pub(crate) fn shared_limiter(
+    origin: &str,
+    key_fingerprint: u64,
+    limits: TierLimits,
+) -> SharedLimiter {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     let mut map = REGISTRY
         .get_or_init(Default::default)

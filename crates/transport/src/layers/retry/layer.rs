@@ -123,13 +123,9 @@ where
         let wall_now = shared.wall_clock.now();
         let (result, outcome) = match result {
             Ok(resp) => {
-                let (resp, outcome) = classify_response(
-                    resp,
-                    shared.error_body_limit,
-                    wall_now,
-                    &shared.classify,
-                )
-                .await?;
+                let (resp, outcome) =
+                    classify_response(resp, shared.error_body_limit, wall_now, &shared.classify)
+                        .await?;
                 (Ok(resp), outcome)
             }
             // Only transport failures are worth another attempt; a refused redirect, an
@@ -140,13 +136,7 @@ where
                 (Err(e), AttemptOutcome::Failed(f))
             }
         };
-        let decision = decide(
-            kind,
-            &outcome,
-            attempt,
-            &shared.cfg,
-            &mut lock(&shared.rng),
-        );
+        let decision = decide(kind, &outcome, attempt, &shared.cfg, &mut lock(&shared.rng));
         let after = match decision {
             RetryDecision::GiveUp { outcome_unknown } => {
                 return match result {
@@ -172,7 +162,12 @@ where
         }
         let now = Instant::now();
         if deadline.is_some_and(|d| now + after > d) {
-            tracing::debug!(attempt, why, sleep_ms = after.as_millis() as u64, "not retrying: the wait would pass the deadline");
+            tracing::debug!(
+                attempt,
+                why,
+                sleep_ms = after.as_millis() as u64,
+                "not retrying: the wait would pass the deadline"
+            );
             return result;
         }
         if !lock(&shared.budget).try_withdraw(now.into_std()) {

@@ -19,15 +19,16 @@ pub(super) fn send_failure(e: &Error) -> SendFailure {
     }
 }
 
-/// Classifies a response. Non-2xx bodies are read (up to `limit`) because a 429's body tells a
-/// spend limit from a rate limit; the returned response carries the same bytes.
+/// Classifies a response. The bodies core's classifier reads — a 429's (spend or rate limit?)
+/// and a 400/422's (the issues) — are buffered up to `limit` and handed on intact; every other
+/// body keeps streaming untouched.
 pub(super) async fn classify_response(
     resp: Response<Body>,
     limit: u64,
     wall_now: SystemTime,
     cfg: &ClassifyConfig,
 ) -> Result<(Response<Body>, AttemptOutcome), Error> {
-    if resp.status().is_success() {
+    if !matches!(resp.status().as_u16(), 400 | 422 | 429) {
         let c = classify(resp.status(), resp.headers(), &[], wall_now, cfg);
         return Ok((resp, AttemptOutcome::Response(c)));
     }

@@ -1,0 +1,3 @@
+//! `nomic-agent`: the command-line client (work in progress).
+
+fn main() {}

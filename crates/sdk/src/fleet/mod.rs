@@ -1,0 +1,205 @@
+//! [`Fleet`]: many agents tracked by one scheduler, outcomes as a stream.
+
+mod plan;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_core::Stream;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{StreamExt, TryStreamExt};
+use nomic_agent_core::answer::final_answer;
+use nomic_agent_core::wire::{self, AgentId, AgentStatus, LaunchRequest, ListAgentsQuery};
+
+use self::plan::{Plan, SCAN_PAGE, Work};
+use crate::agent::TurnOutcome;
+use crate::client::Client;
+use crate::driver::now;
+use crate::error::Error;
+
+/// One agent's result, as yielded by a [`Fleet`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FleetOutcome {
+    /// The agent.
+    pub agent_id: AgentId,
+    /// Its terminal outcome, or why it could not be followed (e.g. 404: deleted).
+    pub result: Result<TurnOutcome, Error>,
+}
+
+enum Done {
+    Scan(Result<HashMap<AgentId, AgentStatus>, Error>),
+    Polled(AgentId, Result<wire::Agent, Error>),
+    Answered(wire::Agent, Result<wire::Conversation, Error>),
+}
+
+type WorkFuture = Pin<Box<dyn Future<Output = Done> + Send>>;
+
+/// Tracks many agents until each reaches a terminal status, with one scheduler: no task or
+/// timer per agent. While few agents are due it polls them one by one (`GET /agents/{id}`,
+/// 2 s → 30 s backoff each); when a paged `GET /agents?status=waiting,running,awaiting_tool`
+/// scan costs fewer requests, it scans and polls only the agents that left the active list.
+///
+/// Every request goes through the client's transport, so the fleet shares the Standard tier's
+/// pacing with everything else the client (and its clones) does.
+///
+/// Tracked agents are reported as launches: the answer is the assistant text after the last
+/// `user` row. For follow-ups use [`Agent::wait`](crate::Agent::wait), which handles the
+/// stale-status race.
+pub struct Fleet {
+    client: Client,
+    plan: Plan,
+    running: FuturesUnordered<WorkFuture>,
+    ready: VecDeque<FleetOutcome>,
+    concurrency: usize,
+}
+
+impl fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fleet")
+            .field("tracked", &self.plan.len())
+            .field("in_flight", &self.running.len())
+            .field("ready", &self.ready.len())
+            .finish()
+    }
+}
+
+impl Fleet {
+    /// An empty fleet using the client's poll schedule and pacing.
+    pub fn new(client: &Client) -> Fleet {
+        let poll = client.inner.turn_cfg.poll.clone();
+        Fleet {
+            plan: Plan::new(poll, client.next_seed()),
+            client: client.clone(),
+            running: FuturesUnordered::new(),
+            ready: VecDeque::new(),
+            concurrency: 16,
+        }
+    }
+
+    /// At most `n` requests in flight at once (default 16; pacing still applies).
+    pub fn concurrency(mut self, n: usize) -> Fleet {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Starts tracking an agent launched elsewhere.
+    pub fn track(&mut self, id: AgentId) {
+        self.plan.track(id, now());
+    }
+
+    /// Launches an agent and tracks it.
+    pub async fn launch(&mut self, req: LaunchRequest) -> Result<AgentId, Error> {
+        let agent = self.client.launch(req).await?;
+        self.track(agent.id());
+        Ok(agent.id())
+    }
+
+    /// Agents not yet reported.
+    pub fn pending(&self) -> usize {
+        self.plan.len() + self.ready.len()
+    }
+
+    /// True when every tracked agent has been reported.
+    pub fn is_empty(&self) -> bool {
+        self.pending() == 0 && self.running.is_empty()
+    }
+
+    /// The next agent to reach a terminal status; `None` when none is left.
+    pub async fn next(&mut self) -> Option<FleetOutcome> {
+        loop {
+            if let Some(o) = self.ready.pop_front() {
+                return Some(o);
+            }
+            if self.plan.len() == 0 && self.running.is_empty() {
+                return None;
+            }
+            let free = self.concurrency.saturating_sub(self.running.len());
+            for work in self.plan.next_work(now(), free) {
+                self.start(work);
+            }
+            let wake = self.plan.next_wake().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                Some(done) = self.running.next(), if !self.running.is_empty() => self.finish(done),
+                _ = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {}
+            }
+        }
+    }
+
+    /// The outcomes as a stream (ends when every tracked agent was reported).
+    pub fn into_stream(self) -> impl Stream<Item = FleetOutcome> + Send {
+        futures_util::stream::unfold(self, |mut fleet| async move {
+            fleet.next().await.map(|o| (o, fleet))
+        })
+    }
+
+    fn start(&mut self, work: Work) {
+        let client = self.client.clone();
+        let fut: WorkFuture = match work {
+            Work::Scan => Box::pin(async move {
+                let q = ListAgentsQuery::new()
+                    .limit(SCAN_PAGE)
+                    .status(AgentStatus::Waiting)
+                    .status(AgentStatus::Running)
+                    .status(AgentStatus::AwaitingTool);
+                let r = client
+                    .list_agents(q)
+                    .map_ok(|a| (a.id, a.status))
+                    .try_collect::<HashMap<_, _>>()
+                    .await;
+                Done::Scan(r)
+            }),
+            Work::Poll(id) => Box::pin(async move { Done::Polled(id, client.get_agent(id).await) }),
+        };
+        self.running.push(fut);
+    }
+
+    fn finish(&mut self, done: Done) {
+        let t = now();
+        match done {
+            Done::Scan(Ok(active)) => self.plan.on_scan(t, &active),
+            Done::Scan(Err(_)) => self.plan.on_scan_failed(t),
+            Done::Polled(id, Ok(agent)) => {
+                if self.plan.on_polled(t, &id, &agent.status) {
+                    if agent.status == AgentStatus::Finished {
+                        let client = self.client.clone();
+                        self.running.push(Box::pin(async move {
+                            let c = client.conversation(agent.id).await;
+                            Done::Answered(agent, c)
+                        }));
+                    } else {
+                        self.report(agent, None);
+                    }
+                }
+            }
+            Done::Polled(id, Err(e)) if e.is_retryable() => self.plan.on_poll_failed(t, &id),
+            Done::Polled(id, Err(e)) => {
+                self.plan.remove(&id);
+                self.ready.push_back(FleetOutcome {
+                    agent_id: id,
+                    result: Err(e),
+                });
+            }
+            Done::Answered(agent, Ok(conversation)) => self.report(agent, Some(conversation)),
+            Done::Answered(agent, Err(e)) => self.ready.push_back(FleetOutcome {
+                agent_id: agent.id,
+                result: Err(e),
+            }),
+        }
+    }
+
+    fn report(&mut self, agent: wire::Agent, conversation: Option<wire::Conversation>) {
+        let answer = conversation.as_ref().and_then(final_answer);
+        let error = if agent.status == AgentStatus::Failed {
+            agent.error.clone()
+        } else {
+            None
+        };
+        self.ready.push_back(FleetOutcome {
+            agent_id: agent.id,
+            result: Ok(TurnOutcome::assemble(agent, answer, error, conversation)),
+        });
+    }
+}

@@ -1,0 +1,338 @@
+//! Real sockets against small local servers: TLS with an rcgen root, ALPN, connection reuse,
+//! redirects, body limits, streaming uploads, and servers that stall or drip.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, Version};
+use http_body_util::BodyExt;
+use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
+use nomic_agent_transport::{Body, RedirectMode, Transport, TransportConfig};
+use support::servers::{self, Server, handler};
+
+/// Fast pacing so the socket tests measure the network, not the limiter.
+fn fast(c: TransportConfig) -> TransportConfig {
+    c.tier_limits(TierLimits {
+        standard: TierLimit::new(60_000, 100),
+        heavy: TierLimit::new(60_000, 100),
+        ..TierLimits::default()
+    })
+}
+
+fn get(path: &str) -> Request<Bytes> {
+    Request::get(path).body(Bytes::new()).unwrap()
+}
+
+fn text(s: impl Into<String>) -> Response<Body> {
+    Response::new(Body::from(s.into()))
+}
+
+async fn ok_server_tls() -> Server {
+    servers::https(handler(|req| async move {
+        let auth = req.headers().contains_key(http::header::AUTHORIZATION);
+        text(format!("{:?} auth={auth}", req.version()))
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn tls_with_the_added_root_is_accepted_over_h2() {
+    let server = ok_server_tls().await;
+    let c = fast(support::config("tls_ok", &server.https_base()))
+        .add_root_pem(server.root_pem.clone().unwrap());
+    let t = Transport::new(c).unwrap();
+    for _ in 0..3 {
+        let resp = t.send_buffered(get("/agents")).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.version(), Version::HTTP_2, "ALPN should pick h2");
+        assert_eq!(resp.body(), "HTTP/2.0 auth=true");
+    }
+    assert_eq!(server.connections(), 1, "one multiplexed connection");
+    support::assert_no_secret("");
+}
+
+#[tokio::test]
+async fn tls_without_the_root_is_rejected() {
+    let server = ok_server_tls().await;
+    let t = Transport::new(fast(support::config("tls_reject", &server.https_base()))).unwrap();
+    let start = Instant::now();
+    let err = t.send_buffered(get("/agents")).await.unwrap_err();
+    assert!(
+        err.is_tls() && err.is_connect() && !err.was_sent(),
+        "{err:?}"
+    );
+    // A certificate rejection is not retried: it would fail the same way.
+    assert_eq!(server.connections(), 1);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    support::assert_no_secret(&format!("{err:?} {err}"));
+}
+
+#[tokio::test]
+async fn a_different_root_is_still_rejected() {
+    let server = ok_server_tls().await;
+    let other = ok_server_tls().await;
+    let c = fast(support::config("tls_wrong_root", &server.https_base()))
+        .add_root_pem(other.root_pem.clone().unwrap());
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(err.is_tls(), "{err:?}");
+}
+
+#[test]
+fn garbage_pem_is_a_build_error() {
+    let c = support::config("bad_pem", "https://127.0.0.1:1/api/v0").add_root_pem("not a pem");
+    let err = Transport::new(c).unwrap_err();
+    assert!(err.to_string().contains("root"), "{err}");
+}
+
+#[tokio::test]
+async fn http1_connections_are_reused() {
+    let server = servers::http(handler(|_| async { text("hello") })).await;
+    let t = Transport::new(fast(support::config("reuse", &server.http_base()))).unwrap();
+    for _ in 0..3 {
+        let resp = t.clone().send_buffered(get("/agents")).await.unwrap();
+        assert_eq!(resp.version(), Version::HTTP_11);
+        assert_eq!(resp.body(), "hello");
+    }
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn cross_origin_redirects_never_reach_the_other_origin() {
+    let other = servers::http(handler(|_| async { text("should never be asked") })).await;
+    let target = format!("http://{}/api/v0/agents", other.addr);
+    let loc = target.clone();
+    let server = servers::http(handler(move |_| {
+        let loc = loc.clone();
+        async move {
+            let mut r = text("");
+            *r.status_mut() = StatusCode::FOUND;
+            r.headers_mut()
+                .insert(http::header::LOCATION, loc.parse().unwrap());
+            r
+        }
+    }))
+    .await;
+    for mode in [RedirectMode::Refuse, RedirectMode::FollowSameOrigin] {
+        let c = fast(support::config("xorigin", &server.http_base())).redirect(mode);
+        let err = Transport::new(c)
+            .unwrap()
+            .send_buffered(get("/agents"))
+            .await
+            .unwrap_err();
+        assert!(err.is_redirect(), "{err:?}");
+        assert_eq!(err.redirect_status(), Some(StatusCode::FOUND));
+        assert_eq!(err.redirect_location(), Some(target.as_str()));
+        assert!(err.to_string().contains(&target));
+    }
+    assert_eq!(other.connections(), 0);
+    support::assert_no_secret("");
+}
+
+#[tokio::test]
+async fn same_origin_redirects_are_followed_only_when_asked() {
+    let server = servers::http(handler(|req| async move {
+        if req.uri().path() == "/api/v0/old" {
+            let mut r = text("");
+            *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+            r.headers_mut()
+                .insert(http::header::LOCATION, "/api/v0/new".parse().unwrap());
+            return r;
+        }
+        let auth = req.headers().contains_key(http::header::AUTHORIZATION);
+        let body = req.into_body().collect().await.unwrap().to_bytes();
+        text(format!(
+            "new auth={auth} body={}",
+            String::from_utf8_lossy(&body)
+        ))
+    }))
+    .await;
+    let post = || {
+        Request::post("/old")
+            .body(Bytes::from_static(b"payload"))
+            .unwrap()
+    };
+    let follow = fast(support::config("same_origin", &server.http_base()))
+        .redirect(RedirectMode::FollowSameOrigin);
+    let resp = Transport::new(follow)
+        .unwrap()
+        .send_buffered(post())
+        .await
+        .unwrap();
+    assert_eq!(resp.body(), "new auth=true body=payload");
+    let refuse = fast(support::config("same_origin", &server.http_base()));
+    let err = Transport::new(refuse)
+        .unwrap()
+        .send_buffered(post())
+        .await
+        .unwrap_err();
+    assert_eq!(err.redirect_status(), Some(StatusCode::TEMPORARY_REDIRECT));
+    assert_eq!(err.redirect_location(), Some("/api/v0/new"));
+}
+
+#[tokio::test]
+async fn body_limit_applies_to_declared_and_streamed_lengths() {
+    let server = servers::http(handler(|req| async move {
+        let size = 2 * 1024 * 1024;
+        match req.uri().path() {
+            "/api/v0/declared" => text("x".repeat(size)),
+            "/api/v0/small" => text("{}"),
+            _ => {
+                // No Content-Length: the limit must trip while reading.
+                let chunks = (0..32).map(move |_| Ok(Bytes::from(vec![b'y'; size / 32])));
+                Response::new(Body::from_stream(futures_stream(chunks)))
+            }
+        }
+    }))
+    .await;
+    let c = fast(support::config("limit", &server.http_base())).json_body_limit(1024 * 1024);
+    let t = Transport::new(c).unwrap();
+    let err = t.send_buffered(get("/declared")).await.unwrap_err();
+    assert!(err.is_body_too_large(), "{err:?}");
+    let err = t.send_buffered(get("/chunked")).await.unwrap_err();
+    assert!(err.is_body_too_large(), "{err:?}");
+    assert!(err.to_string().contains("1048576"), "{err}");
+    assert_eq!(t.send_buffered(get("/small")).await.unwrap().body(), "{}");
+    // Streaming responses are not limited unless asked.
+    let resp = t
+        .send(Request::get("/chunked").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.into_body().bytes().await.unwrap().len(),
+        2 * 1024 * 1024
+    );
+}
+
+#[tokio::test]
+async fn uploads_stream() {
+    let server = servers::http(handler(|req| async move {
+        let mut body = req.into_body();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            total += frame.unwrap().into_data().map_or(0, |d| d.len());
+        }
+        text(total.to_string())
+    }))
+    .await;
+    let t = Transport::new(fast(support::config("upload", &server.http_base()))).unwrap();
+    let chunks = (0..128).map(|_| Ok(Bytes::from(vec![0u8; 64 * 1024])));
+    let req = Request::post("/files/upload")
+        .body(Body::from_stream(futures_stream(chunks)))
+        .unwrap();
+    let resp = t.send(req).await.unwrap();
+    assert_eq!(
+        resp.into_body().bytes().await.unwrap(),
+        (128 * 64 * 1024).to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let server = servers::silent().await;
+    let c = fast(support::config("silent", &server.http_base()))
+        .attempt_timeout(Duration::from_millis(150))
+        .deadline(Duration::from_millis(300));
+    let start = Instant::now();
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout() && err.was_sent(), "{err:?}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_millis(800),
+        "{took:?}"
+    );
+    support::assert_no_secret(&format!("{err:?}"));
+}
+
+#[tokio::test]
+async fn a_dripping_body_cannot_outlast_the_deadline() {
+    // Headers at once, then one body byte every 20 ms: 2 s for the whole body.
+    let server = servers::drip(
+        "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n",
+        100,
+        Duration::from_millis(20),
+    )
+    .await;
+    let c = fast(support::config("drip_body", &server.http_base()))
+        .deadline(Duration::from_millis(300));
+    let start = Instant::now();
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(err.is_deadline(), "{err:?}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(280) && took < Duration::from_millis(900),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_dripping_head_cannot_outlast_the_deadline() {
+    let server = servers::drip(
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-padding: aaaaaaaaaaaaaaaa\r\n\r\nok",
+        0,
+        Duration::from_millis(20),
+    )
+    .await;
+    let c = fast(support::config("drip_head", &server.http_base()))
+        .deadline(Duration::from_millis(300));
+    let start = Instant::now();
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(err.is_deadline(), "{err:?}");
+    assert!(start.elapsed() < Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connect_error() {
+    // Bind then drop, so the port is (almost certainly) closed.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let c = fast(support::config("closed", &format!("http://{addr}/api/v0")))
+        .deadline(Duration::from_millis(500));
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_connect() && !err.was_sent() && !err.is_tls(),
+        "{err:?}"
+    );
+}
+
+fn futures_stream<I>(
+    iter: I,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send
+where
+    I: Iterator<Item = Result<Bytes, std::io::Error>> + Send + Unpin,
+{
+    struct S<I>(I);
+    impl<I: Iterator + Unpin> futures_core::Stream for S<I> {
+        type Item = I::Item;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<I::Item>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    S(iter)
+}
