@@ -1,1 +1,85 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests: start the emulator (plain TCP or TLS) on a fast
+//! time scale, and build an SDK client whose polling, windows and pacing are scaled to match,
+//! so a test covering minutes of API time runs in milliseconds.
+
+use std::time::Duration;
+
+use nomic_agent::{Client, ClientBuilder, PollSchedule, RetryConfig, TierLimit, TierLimits};
+use nomic_agent_emulator::{Emulator, EmulatorConfig, RunningEmulator, TlsConfig};
+
+/// The default time scale of the tests: a 2 s phase takes 10 ms.
+pub const SCALE: f64 = 0.005;
+
+/// Which socket the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// Plain HTTP over TCP (loopback).
+    Tcp,
+    /// HTTPS with a certificate generated at start.
+    Tls,
+}
+
+/// An emulator configuration on `scale`, TLS when asked.
+pub fn config(wire: Wire, scale: f64) -> EmulatorConfig {
+    EmulatorConfig {
+        time_scale: scale,
+        tls: (wire == Wire::Tls).then(TlsConfig::default),
+        ..EmulatorConfig::default()
+    }
+}
+
+/// Starts an emulator.
+pub async fn start(cfg: EmulatorConfig) -> RunningEmulator {
+    Emulator::start(cfg).await.expect("the emulator starts")
+}
+
+fn scaled(d: Duration, scale: f64) -> Duration {
+    d.mul_f64(scale).max(Duration::from_millis(1))
+}
+
+/// A client builder for `emu`, with the SDK's defaults scaled by `scale`: polling
+/// (2 s → 30 s becomes 10 ms → 150 ms at 0.005), the follow-up window, and the tier rates
+/// (the emulator scales its limits the same way, so pacing matches and no 429 is provoked).
+/// `Retry-After` waits are capped at 50 ms so 429 storms stay fast.
+pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
+    let per_min = |n: u32| TierLimit::new(((n as f64) / scale).floor() as u32, 1);
+    let limits = TierLimits {
+        standard: per_min(300),
+        write: per_min(60),
+        heavy: per_min(30),
+        search: per_min(60),
+    };
+    let retry = RetryConfig::default().with_retry_after(
+        nomic_agent_core_policy::RetryAfterPolicy::with_cap(Duration::from_millis(50)),
+    );
+    let mut b = Client::builder()
+        .api_key(emu.default_key().expect("default key enabled"))
+        .base_url(emu.base_url())
+        .poll_schedule(
+            PollSchedule::default()
+                .with_initial(scaled(Duration::from_secs(2), scale))
+                .with_max(scaled(Duration::from_secs(30), scale)),
+        )
+        .followup_window(
+            scaled(Duration::from_secs(30), scale),
+            scaled(Duration::from_millis(500), scale),
+        )
+        .tier_limits(limits)
+        .retry(retry)
+        .request_deadline(Duration::from_secs(20))
+        .seed(7);
+    if let Some(pem) = emu.ca_pem() {
+        b = b.extra_root_pem(pem.as_bytes().to_vec());
+    }
+    b
+}
+
+/// A ready client for `emu` (see [`builder`]).
+pub fn client(emu: &RunningEmulator, scale: f64) -> Client {
+    builder(emu, scale).build().expect("the client builds")
+}
+
+/// Core's retry-after policy, re-exported for [`builder`].
+mod nomic_agent_core_policy {
+    pub use nomic_agent::RetryAfterPolicy;
+}

@@ -125,7 +125,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<RespB
             if !(t.time_scale.is_finite() && t.time_scale > 0.0) {
                 return Err(ApiError::bad_request(vec!["timeScale".into()], "must be finite and > 0"));
             }
-            shared.lock().time_scale = t.time_scale;
+            shared.lock().set_time_scale(t.time_scale);
             ok(json!({ "timeScale": t.time_scale }))
         }
         (Method::POST, ["clock", "advance"]) => {

@@ -378,7 +378,7 @@ impl RunningEmulator {
         if !(scale.is_finite() && scale > 0.0) {
             return Err(EmulatorError::Config(format!("time scale must be finite and > 0, got {scale}")));
         }
-        self.shared.lock().time_scale = scale;
+        self.shared.lock().set_time_scale(scale);
         Ok(())
     }
 

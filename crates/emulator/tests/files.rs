@@ -138,7 +138,7 @@ async fn upload_errors() {
     // Over the limit, while streaming (no Content-Length check can catch it: it is small enough).
     let big = vec![b'a'; 1001];
     check(&post_upload(&emu, "B", multipart("B", &[file("big.pdf", &big)])).await, 413, "payload_too_large");
-    // Declared Content-Length far over the limit: refused before reading.
+    // A much larger body is refused too (before reading once Content-Length exceeds the budget).
     let huge = vec![b'a'; 200_000];
     check(&post_upload(&emu, "B", multipart("B", &[file("huge.pdf", &huge)])).await, 413, "payload_too_large");
     let ok = vec![b'a'; 1000];

@@ -247,7 +247,7 @@ async fn a_server_that_never_answers_times_out() {
     assert!(err.is_timeout() && err.was_sent(), "{err:?}");
     let took = start.elapsed();
     assert!(
-        took >= Duration::from_millis(150) && took < Duration::from_millis(800),
+        took >= Duration::from_millis(150) && took < Duration::from_secs(2),
         "{took:?}"
     );
     support::assert_no_secret(&format!("{err:?}"));
@@ -255,10 +255,10 @@ async fn a_server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn a_dripping_body_cannot_outlast_the_deadline() {
-    // Headers at once, then one body byte every 20 ms: 2 s for the whole body.
+    // Headers at once, then one body byte every 20 ms: 4 s for the whole body.
     let server = servers::drip(
-        "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n",
-        100,
+        "HTTP/1.1 200 OK\r\ncontent-length: 200\r\n\r\n",
+        200,
         Duration::from_millis(20),
     )
     .await;
@@ -273,7 +273,7 @@ async fn a_dripping_body_cannot_outlast_the_deadline() {
     assert!(err.is_deadline(), "{err:?}");
     let took = start.elapsed();
     assert!(
-        took >= Duration::from_millis(280) && took < Duration::from_millis(900),
+        took >= Duration::from_millis(280) && took < Duration::from_secs(2),
         "{took:?}"
     );
 }
@@ -283,7 +283,7 @@ async fn a_dripping_head_cannot_outlast_the_deadline() {
     let server = servers::drip(
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-padding: aaaaaaaaaaaaaaaa\r\n\r\nok",
         0,
-        Duration::from_millis(20),
+        Duration::from_millis(50),
     )
     .await;
     let c = fast(support::config("drip_head", &server.http_base()))
@@ -295,7 +295,7 @@ async fn a_dripping_head_cannot_outlast_the_deadline() {
         .await
         .unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
-    assert!(start.elapsed() < Duration::from_millis(900));
+    assert!(start.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]

@@ -149,6 +149,13 @@ impl State {
         json
     }
 
+    /// Changes the time scale. Rate buckets restart, since their state is in the old scale;
+    /// running turns keep the timeline they were scheduled with.
+    pub fn set_time_scale(&mut self, scale: f64) {
+        self.time_scale = scale;
+        self.rate = RateLimiter::default();
+    }
+
     /// A user's spend state.
     pub fn spend_state(&mut self, user: &str) -> &mut SpendState {
         let default = self.config.spend.default_max_runs;

@@ -101,7 +101,9 @@ impl Plan {
             return out;
         }
         let scan_cost = self.pages(self.last_scan_total.max(self.agents.len()));
-        if due.len() > scan_cost {
+        // Agents that turn out terminal still need their own poll after a scan, so a scan pays
+        // off only when clearly fewer requests than polling everything due.
+        if due.len() > 2 * scan_cost {
             self.scanning = true;
             out.push(Work::Scan);
             return out;
@@ -264,7 +266,7 @@ mod tests {
         let t0 = Instant::now();
         p.track(id(1), t0);
         p.track(id(2), t0);
-        // Two due agents vs one page: a tie is not cheaper, so poll.
+        // Two due agents vs one page (plus the polls of any that finished): poll.
         let t1 = t0 + p.initial();
         let work = p.next_work(t1, 8);
         assert_eq!(work.len(), 2);
