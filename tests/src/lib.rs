@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use nomic_agent::{Client, ClientBuilder, PollSchedule, RetryConfig, TierLimit, TierLimits};
+use nomic_agent::{
+    Client, ClientBuilder, PollSchedule, RetryAfterPolicy, RetryConfig, TierLimit, TierLimits,
+};
 use nomic_agent_emulator::{Emulator, EmulatorConfig, RunningEmulator, TlsConfig};
 
 /// The default time scale of the tests: a 2 s phase takes 10 ms.
@@ -49,9 +51,8 @@ pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
         heavy: per_min(30),
         search: per_min(60),
     };
-    let retry = RetryConfig::default().with_retry_after(
-        nomic_agent_core_policy::RetryAfterPolicy::with_cap(Duration::from_millis(50)),
-    );
+    let retry = RetryConfig::default()
+        .with_retry_after(RetryAfterPolicy::with_cap(Duration::from_millis(50)));
     let mut b = Client::builder()
         .api_key(emu.default_key().expect("default key enabled"))
         .base_url(emu.base_url())
@@ -61,7 +62,7 @@ pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
                 .with_max(scaled(Duration::from_secs(30), scale)),
         )
         .followup_window(
-            scaled(Duration::from_secs(30), scale),
+            scaled(Duration::from_secs(60), scale),
             scaled(Duration::from_millis(500), scale),
         )
         .tier_limits(limits)
@@ -77,9 +78,4 @@ pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
 /// A ready client for `emu` (see [`builder`]).
 pub fn client(emu: &RunningEmulator, scale: f64) -> Client {
     builder(emu, scale).build().expect("the client builds")
-}
-
-/// Core's retry-after policy, re-exported for [`builder`].
-mod nomic_agent_core_policy {
-    pub use nomic_agent::RetryAfterPolicy;
 }

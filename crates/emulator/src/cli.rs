@@ -27,6 +27,10 @@ pub struct EmulatorArgs {
     /// JSON configuration file (the `EmulatorConfig` format).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A fault rule as JSON (repeatable), added to the config's rules, e.g.
+    /// `{"route":"/agents","method":"POST","fault":{"kind":"resetAfter"},"count":1}`.
+    #[arg(long = "fault", value_name = "JSON")]
+    pub faults: Vec<String>,
 }
 
 impl EmulatorArgs {
@@ -52,6 +56,11 @@ impl EmulatorArgs {
         }
         if let Some(s) = self.seed {
             cfg.seed = s;
+        }
+        for f in &self.faults {
+            let rule = serde_json::from_str(f)
+                .map_err(|e| EmulatorError::Config(format!("--fault {f}: {e}")))?;
+            cfg.faults.push(rule);
         }
         cfg.validate()?;
         Ok(cfg)

@@ -12,8 +12,14 @@ pub struct Clock {
 
 #[derive(Debug)]
 enum Source {
-    Real { anchor: Instant, anchor_nanos: u64, offset: u64 },
-    Manual { nanos: u64 },
+    Real {
+        anchor: Instant,
+        anchor_nanos: u64,
+        offset: u64,
+    },
+    Manual {
+        nanos: u64,
+    },
 }
 
 impl Clock {
@@ -27,21 +33,31 @@ impl Clock {
                 .unwrap_or(0),
         };
         Self {
-            inner: Mutex::new(Source::Real { anchor: Instant::now(), anchor_nanos, offset: 0 }),
+            inner: Mutex::new(Source::Real {
+                anchor: Instant::now(),
+                anchor_nanos,
+                offset: 0,
+            }),
         }
     }
 
     /// A clock that only moves when [`Clock::advance`] is called.
     pub fn manual(start_ms: u64) -> Self {
-        Self { inner: Mutex::new(Source::Manual { nanos: start_ms.saturating_mul(1_000_000) }) }
+        Self {
+            inner: Mutex::new(Source::Manual {
+                nanos: start_ms.saturating_mul(1_000_000),
+            }),
+        }
     }
 
     /// Emulator time now, unix nanoseconds.
     pub fn now_nanos(&self) -> u64 {
         match &*self.lock() {
-            Source::Real { anchor, anchor_nanos, offset } => {
-                anchor_nanos + offset + anchor.elapsed().as_nanos() as u64
-            }
+            Source::Real {
+                anchor,
+                anchor_nanos,
+                offset,
+            } => anchor_nanos + offset + anchor.elapsed().as_nanos() as u64,
             Source::Manual { nanos } => *nanos,
         }
     }
@@ -102,9 +118,18 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339_ms(1_777_118_400_000), "2026-04-25T12:00:00.000Z");
-        assert_eq!(format_rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(format_rfc3339_ms(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+        assert_eq!(
+            format_rfc3339_ms(1_777_118_400_000),
+            "2026-04-25T12:00:00.000Z"
+        );
+        assert_eq!(
+            format_rfc3339_ms(951_782_400_123),
+            "2000-02-29T00:00:00.123Z"
+        );
+        assert_eq!(
+            format_rfc3339_ms(4_107_542_399_999),
+            "2100-02-28T23:59:59.999Z"
+        );
     }
 
     #[test]

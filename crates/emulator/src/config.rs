@@ -250,7 +250,10 @@ impl EmulatorConfig {
     pub fn validate(&self) -> Result<(), crate::EmulatorError> {
         let bad = |m: String| Err(crate::EmulatorError::Config(m));
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
-            return bad(format!("timeScale must be finite and > 0, got {}", self.time_scale));
+            return bad(format!(
+                "timeScale must be finite and > 0, got {}",
+                self.time_scale
+            ));
         }
         let r = &self.rate_limits;
         if r.standard_per_minute == 0 || r.heavy_per_minute == 0 || r.write_per_minute == 0 {

@@ -48,7 +48,8 @@ struct AdvanceBody {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::bad_request(vec![], format!("Invalid control body: {e}")))
+    serde_json::from_value(v)
+        .map_err(|e| ApiError::bad_request(vec![], format!("Invalid control body: {e}")))
 }
 
 async fn body(req: Request<Incoming>) -> Result<Value, ApiError> {
@@ -96,9 +97,13 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<RespB
         (Method::POST, ["keys"]) => {
             let k: KeyConfig = parse(body(req).await?)?;
             if k.key.is_empty() || k.user.is_empty() {
-                return Err(ApiError::bad_request(vec![], "key and user must not be empty"));
+                return Err(ApiError::bad_request(
+                    vec![],
+                    "key and user must not be empty",
+                ));
             }
-            crate::model::keys::parse_scopes(&k.scopes).map_err(|m| ApiError::bad_request(vec![], m))?;
+            crate::model::keys::parse_scopes(&k.scopes)
+                .map_err(|m| ApiError::bad_request(vec![], m))?;
             shared.lock().keys.add(&k);
             // Never echo the secret.
             ok(json!({ "name": k.name, "user": k.user, "scopes": k.scopes }))
@@ -123,7 +128,10 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<RespB
         (Method::POST, ["time-scale"]) => {
             let t: TimeScaleBody = parse(body(req).await?)?;
             if !(t.time_scale.is_finite() && t.time_scale > 0.0) {
-                return Err(ApiError::bad_request(vec!["timeScale".into()], "must be finite and > 0"));
+                return Err(ApiError::bad_request(
+                    vec!["timeScale".into()],
+                    "must be finite and > 0",
+                ));
             }
             shared.lock().set_time_scale(t.time_scale);
             ok(json!({ "timeScale": t.time_scale }))

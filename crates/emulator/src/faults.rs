@@ -86,13 +86,19 @@ impl FaultRule {
             return Err(format!("fault probability must be within 0..=1, got {p}"));
         }
         if self.route != "*" && !self.route.starts_with('/') {
-            return Err(format!("fault route must be \"*\" or start with '/', got {:?}", self.route));
+            return Err(format!(
+                "fault route must be \"*\" or start with '/', got {:?}",
+                self.route
+            ));
         }
         match &self.fault {
-            Fault::ServerError { status } if ![500, 502, 503].contains(status) => {
-                Err(format!("serverError status must be 500, 502 or 503, got {status}"))
-            }
-            Fault::RateLimit { retry_after_secs: 0, .. } => Err("retryAfterSecs must be ≥ 1".into()),
+            Fault::ServerError { status } if ![500, 502, 503].contains(status) => Err(format!(
+                "serverError status must be 500, 502 or 503, got {status}"
+            )),
+            Fault::RateLimit {
+                retry_after_secs: 0,
+                ..
+            } => Err("retryAfterSecs must be ≥ 1".into()),
             Fault::SlowBody { chunk_bytes: 0, .. } => Err("chunkBytes must be ≥ 1".into()),
             Fault::Redirect { location }
                 if !(location.starts_with("http://") || location.starts_with("https://")) =>
@@ -107,7 +113,11 @@ impl FaultRule {
         let route_ok = self.route == "*"
             || self.route == template
             || self.route.strip_prefix("/api/v0") == Some(template);
-        route_ok && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+        route_ok
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 }
 
@@ -122,7 +132,10 @@ pub struct FaultSet {
 impl FaultSet {
     /// Rules with dice seeded from `seed`.
     pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
-        Self { rules, rng: Rng::new(seed ^ 0xFA17_FA17_FA17_FA17) }
+        Self {
+            rules,
+            rng: Rng::new(seed ^ 0xFA17_FA17_FA17_FA17),
+        }
     }
 
     /// Decides the fault for one request. Every matching probabilistic rule rolls once, so
@@ -177,7 +190,9 @@ mod tests {
     fn probabilities_are_seeded() {
         let run = |seed| {
             let mut f = FaultSet::new(vec![rule("*", None, Some(0.5), None)], seed);
-            (0..64).map(|_| f.decide("GET", "/agents").is_some()).collect::<Vec<_>>()
+            (0..64)
+                .map(|_| f.decide("GET", "/agents").is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(9), run(9));
         assert_ne!(run(9), run(10));
@@ -193,8 +208,17 @@ mod tests {
             r#"{"route":"/agents","method":"POST","fault":{"kind":"rateLimit","httpDate":true},"count":1}"#,
         )
         .unwrap();
-        assert_eq!(r.fault, Fault::RateLimit { retry_after_secs: 1, http_date: true });
-        let bad = FaultRule { fault: Fault::ServerError { status: 418 }, ..r };
+        assert_eq!(
+            r.fault,
+            Fault::RateLimit {
+                retry_after_secs: 1,
+                http_date: true
+            }
+        );
+        let bad = FaultRule {
+            fault: Fault::ServerError { status: 418 },
+            ..r
+        };
         assert!(bad.validate().is_err());
     }
 }

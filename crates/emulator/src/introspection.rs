@@ -53,7 +53,10 @@ pub struct RequestLog {
 impl RequestLog {
     /// A log keeping at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
-        Self { entries: VecDeque::new(), capacity }
+        Self {
+            entries: VecDeque::new(),
+            capacity,
+        }
     }
 
     /// Appends, dropping the oldest entry when full.

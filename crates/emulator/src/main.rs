@@ -3,7 +3,11 @@
 use clap::Parser;
 
 #[derive(Debug, Parser)]
-#[command(name = "nomic-agent-emulator", version, about = "A local Nomic Agent API emulator")]
+#[command(
+    name = "nomic-agent-emulator",
+    version,
+    about = "A local Nomic Agent API emulator"
+)]
 struct Cli {
     #[command(flatten)]
     args: nomic_agent_emulator::cli::EmulatorArgs,

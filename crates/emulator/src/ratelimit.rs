@@ -94,7 +94,10 @@ mod tests {
     use super::*;
 
     fn cfg(burst: Option<u32>) -> RateLimitConfig {
-        RateLimitConfig { burst, ..RateLimitConfig::default() }
+        RateLimitConfig {
+            burst,
+            ..RateLimitConfig::default()
+        }
     }
 
     #[test]
@@ -131,6 +134,9 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(d.retry_after_secs, Some(1), "never below one second");
         // Scaled: 200 ms × 0.001 = 200 µs per request.
-        assert!(r.check("u", Tier::Standard, t0 + 200_000, &c, 0.001).allowed);
+        assert!(
+            r.check("u", Tier::Standard, t0 + 200_000, &c, 0.001)
+                .allowed
+        );
     }
 }

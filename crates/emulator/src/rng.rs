@@ -73,7 +73,10 @@ mod tests {
         let id = r.uuid_v7(1_777_118_400_000);
         assert_eq!(id.get_version_num(), 7);
         let (secs, nanos) = id.get_timestamp().expect("v7 has a timestamp").to_unix();
-        assert_eq!(secs * 1000 + u64::from(nanos) / 1_000_000, 1_777_118_400_000);
+        assert_eq!(
+            secs * 1000 + u64::from(nanos) / 1_000_000,
+            1_777_118_400_000
+        );
         assert_ne!(r.uuid_v7(1), r.uuid_v7(1));
     }
 

@@ -84,12 +84,19 @@ impl Emulator {
         let local_addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let host = match local_addr {
-            SocketAddr::V4(a) if tls.is_some() && a.ip().is_loopback() => format!("localhost:{}", a.port()),
-            SocketAddr::V6(a) if tls.is_some() && a.ip().is_loopback() => format!("localhost:{}", a.port()),
+            SocketAddr::V4(a) if tls.is_some() && a.ip().is_loopback() => {
+                format!("localhost:{}", a.port())
+            }
+            SocketAddr::V6(a) if tls.is_some() && a.ip().is_loopback() => {
+                format!("localhost:{}", a.port())
+            }
             other => other.to_string(),
         };
         let origin = format!("{scheme}://{host}");
-        let public_origin = config.public_origin.clone().unwrap_or_else(|| origin.clone());
+        let public_origin = config
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| origin.clone());
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(&config, clock.now_ms())),
             clock,
@@ -107,7 +114,13 @@ impl Emulator {
             .max_concurrent_streams(config.limits.http2_max_concurrent_streams);
         let (stop_tx, stop_rx) = watch::channel(false);
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
-        let task = tokio::spawn(accept_loop(listener, builder, shared.clone(), acceptor, stop_rx));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            builder,
+            shared.clone(),
+            acceptor,
+            stop_rx,
+        ));
         Ok(RunningEmulator {
             shared,
             local_addr,
@@ -153,7 +166,9 @@ async fn accept_loop(
             let result = match acceptor {
                 Some(acc) => match acc.accept(tcp).await {
                     Ok(stream) => {
-                        let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                        let conn = builder
+                            .serve_connection(TokioIo::new(stream), svc)
+                            .into_owned();
                         watcher.watch(conn).await
                     }
                     Err(e) => {
@@ -162,7 +177,9 @@ async fn accept_loop(
                     }
                 },
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(tcp), svc).into_owned();
+                    let conn = builder
+                        .serve_connection(TokioIo::new(tcp), svc)
+                        .into_owned();
                     watcher.watch(conn).await
                 }
             };
@@ -242,7 +259,10 @@ pub async fn handle(
             log(None, fault.as_ref());
             return Err(ConnectionDropped);
         }
-        Some(Fault::RateLimit { retry_after_secs, http_date }) => {
+        Some(Fault::RateLimit {
+            retry_after_secs,
+            http_date,
+        }) => {
             let value = if *http_date {
                 let at = shared.clock.now_nanos() / 1_000_000_000 + retry_after_secs;
                 httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(at))
@@ -251,14 +271,19 @@ pub async fn handle(
             };
             Some(ApiError::rate_limited(value).into_response())
         }
-        Some(Fault::ServerError { status }) => {
-            Some(ApiError::server(StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)).into_response())
-        }
+        Some(Fault::ServerError { status }) => Some(
+            ApiError::server(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            )
+            .into_response(),
+        ),
         Some(Fault::Redirect { location }) => {
             let target = format!(
                 "{}{}",
                 location.trim_end_matches('/'),
-                req.uri().path_and_query().map_or(path.as_str(), |p| p.as_str())
+                req.uri()
+                    .path_and_query()
+                    .map_or(path.as_str(), |p| p.as_str())
             );
             let mut r = crate::http::empty_response(StatusCode::TEMPORARY_REDIRECT);
             if let Ok(v) = HeaderValue::from_str(&target) {
@@ -291,14 +316,21 @@ pub async fn handle(
             let full = body.into_full_bytes().unwrap_or_default();
             let declared = full.len().max(1);
             let sent = Bytes::copy_from_slice(&full[..full.len() / 2]);
-            parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(declared));
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(declared));
             log(Some(status), fault.as_ref());
             Ok(Response::from_parts(parts, RespBody::truncated(sent)))
         }
-        Some(Fault::SlowBody { chunk_bytes, interval_ms }) => {
+        Some(Fault::SlowBody {
+            chunk_bytes,
+            interval_ms,
+        }) => {
             let (mut parts, body) = resp.into_parts();
             let full = body.into_full_bytes().unwrap_or_default();
-            parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
             log(Some(status), fault.as_ref());
             let body = RespBody::drip(full, *chunk_bytes, Duration::from_millis(*interval_ms));
             Ok(Response::from_parts(parts, body))
@@ -376,7 +408,9 @@ impl RunningEmulator {
     /// Changes the time scale for turns and rate limits from now on.
     pub fn set_time_scale(&self, scale: f64) -> Result<(), EmulatorError> {
         if !(scale.is_finite() && scale > 0.0) {
-            return Err(EmulatorError::Config(format!("time scale must be finite and > 0, got {scale}")));
+            return Err(EmulatorError::Config(format!(
+                "time scale must be finite and > 0, got {scale}"
+            )));
         }
         self.shared.lock().set_time_scale(scale);
         Ok(())
@@ -394,7 +428,9 @@ impl RunningEmulator {
     /// Adds (or replaces) an API key.
     pub fn add_key(&self, key: KeyConfig) -> Result<(), EmulatorError> {
         if key.key.is_empty() || key.user.is_empty() {
-            return Err(EmulatorError::Config("a key needs a non-empty key and user".into()));
+            return Err(EmulatorError::Config(
+                "a key needs a non-empty key and user".into(),
+            ));
         }
         crate::model::keys::parse_scopes(&key.scopes).map_err(EmulatorError::Config)?;
         self.shared.lock().keys.add(&key);
@@ -410,7 +446,9 @@ impl RunningEmulator {
     /// Forces the agent's current turn to finish now.
     pub fn complete_agent(&self, id: uuid::Uuid) -> Result<serde_json::Value, ApiError> {
         let now = self.shared.clock.now_ms();
-        self.shared.lock().complete(id, now, &self.shared.public_origin)
+        self.shared
+            .lock()
+            .complete(id, now, &self.shared.public_origin)
     }
 
     /// Back to the state at start.

@@ -33,11 +33,17 @@ fn tls_err(e: impl std::fmt::Display) -> EmulatorError {
 pub fn build(cfg: &TlsConfig) -> Result<TlsMaterial, EmulatorError> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "nomic-agent-emulator local CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "nomic-agent-emulator local CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(tls_err)?)
         .map_err(tls_err)?;
 
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     names.extend(cfg.subject_alt_names.iter().cloned());
     let leaf_key = KeyPair::generate().map_err(tls_err)?;
     let leaf = CertificateParams::new(names)
@@ -60,5 +66,8 @@ pub fn build(cfg: &TlsConfig) -> Result<TlsMaterial, EmulatorError> {
         std::fs::write(path, &ca_pem)
             .map_err(|e| EmulatorError::Tls(format!("writing {}: {e}", path.display())))?;
     }
-    Ok(TlsMaterial { acceptor: TlsAcceptor::from(Arc::new(server)), ca_pem })
+    Ok(TlsMaterial {
+        acceptor: TlsAcceptor::from(Arc::new(server)),
+        ca_pem,
+    })
 }

@@ -13,8 +13,15 @@ async fn agent(emu: &nomic_agent_emulator::RunningEmulator, id: &str) -> Value {
 }
 
 async fn kinds(emu: &nomic_agent_emulator::RunningEmulator, id: &str) -> Vec<String> {
-    let c = api(emu, "GET", &format!("/agents/{id}/conversation"), None).await.json();
-    c["data"]["messages"].as_array().unwrap().iter().map(|m| m["type"].as_str().unwrap().to_owned()).collect()
+    let c = api(emu, "GET", &format!("/agents/{id}/conversation"), None)
+        .await
+        .json();
+    c["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -36,9 +43,19 @@ async fn markers_drive_outcomes() {
     assert_eq!(agent(&emu, &tool).await["status"], "running");
     advance(&clock, 500);
     assert_eq!(agent(&emu, &tool).await["status"], "finished");
-    assert_eq!(kinds(&emu, &tool).await, ["user", "tool", "tool", "assistant"]);
-    assert_eq!(kinds(&emu, &trailing).await, ["user", "tool", "assistant", "tool", "error"]);
-    assert_eq!(agent(&emu, &slow).await["status"], "waiting", "10x: waiting 5 s, running 20 s");
+    assert_eq!(
+        kinds(&emu, &tool).await,
+        ["user", "tool", "tool", "assistant"]
+    );
+    assert_eq!(
+        kinds(&emu, &trailing).await,
+        ["user", "tool", "assistant", "tool", "error"]
+    );
+    assert_eq!(
+        agent(&emu, &slow).await["status"],
+        "waiting",
+        "10x: waiting 5 s, running 20 s"
+    );
     advance(&clock, 100_000);
     assert_eq!(agent(&emu, &slow).await["status"], "finished");
     assert_eq!(agent(&emu, &never).await["status"], "running");
@@ -49,7 +66,10 @@ async fn markers_drive_outcomes() {
     assert_eq!(r.json()["data"]["status"], "stopped");
     assert_eq!(agent(&emu, &never).await["status"], "stopped");
     let r = api(&emu, "POST", &format!("/agents/{never}/stop"), None).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (409, Some("conflict")));
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (409, Some("conflict"))
+    );
 }
 
 #[tokio::test]
@@ -57,39 +77,86 @@ async fn follow_up_stale_window_on_a_stepped_clock() {
     let (emu, clock) = manual(no_limits()).await;
     let id = launch(&emu, "first question").await;
     // Active agents refuse follow-ups.
-    let r = api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "too early"}}))).await;
-    assert_eq!((r.status, r.json()["code"].as_str()), (409, Some("conflict")));
+    let r = api(
+        &emu,
+        "POST",
+        &format!("/agents/{id}/followup"),
+        Some(json!({"prompt": {"text": "too early"}})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (409, Some("conflict"))
+    );
     advance(&clock, 3000);
     let before = agent(&emu, &id).await;
     assert_eq!(before["status"], "finished");
-    let conv_before = api(&emu, "GET", &format!("/agents/{id}/conversation"), None).await.json();
+    let conv_before = api(&emu, "GET", &format!("/agents/{id}/conversation"), None)
+        .await
+        .json();
 
-    let bad = api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "x"}, "fileIds": []}))).await;
+    let bad = api(
+        &emu,
+        "POST",
+        &format!("/agents/{id}/followup"),
+        Some(json!({"prompt": {"text": "x"}, "fileIds": []})),
+    )
+    .await;
     assert_eq!(bad.status, 400);
-    let r = api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "second question"}}))).await;
+    let r = api(
+        &emu,
+        "POST",
+        &format!("/agents/{id}/followup"),
+        Some(json!({"prompt": {"text": "second question"}})),
+    )
+    .await;
     assert_eq!(r.status, 202);
-    assert_eq!(r.json()["data"], before, "the 202 carries the current (old) agent");
+    assert_eq!(
+        r.json()["data"],
+        before,
+        "the 202 carries the current (old) agent"
+    );
     // A second follow-up inside the window is a conflict (the new turn is pending).
-    let r2 = api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "third"}}))).await;
+    let r2 = api(
+        &emu,
+        "POST",
+        &format!("/agents/{id}/followup"),
+        Some(json!({"prompt": {"text": "third"}})),
+    )
+    .await;
     assert_eq!(r2.status, 409);
 
     advance(&clock, 1999);
     let during = agent(&emu, &id).await;
     assert_eq!(during["status"], "finished");
-    assert_eq!(during["updatedAt"], before["updatedAt"], "updatedAt does not move in the window");
-    let conv_during = api(&emu, "GET", &format!("/agents/{id}/conversation"), None).await.json();
+    assert_eq!(
+        during["updatedAt"], before["updatedAt"],
+        "updatedAt does not move in the window"
+    );
+    let conv_during = api(&emu, "GET", &format!("/agents/{id}/conversation"), None)
+        .await
+        .json();
     assert_eq!(conv_during, conv_before, "old conversation in the window");
 
     advance(&clock, 1);
     let after = agent(&emu, &id).await;
     assert_eq!(after["status"], "waiting");
     assert_ne!(after["updatedAt"], before["updatedAt"]);
-    assert_eq!(kinds(&emu, &id).await, ["user", "tool", "assistant", "user"]);
+    assert_eq!(
+        kinds(&emu, &id).await,
+        ["user", "tool", "assistant", "user"]
+    );
     advance(&clock, 2500);
     assert_eq!(agent(&emu, &id).await["status"], "finished");
-    let conv = api(&emu, "GET", &format!("/agents/{id}/conversation"), None).await.json();
+    let conv = api(&emu, "GET", &format!("/agents/{id}/conversation"), None)
+        .await
+        .json();
     let msgs = conv["data"]["messages"].as_array().unwrap();
-    let answers: Vec<&str> = msgs.iter().filter(|m| m["type"] == "assistant").map(|m| m["text"].as_str().unwrap()).collect();
+    let answers: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["type"] == "assistant")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(answers.len(), 2);
     assert_ne!(answers[0], answers[1]);
     assert!(answers[1].contains("Turn 2") && answers[1].contains("second question"));
@@ -106,11 +173,23 @@ async fn zero_stale_window_and_stop_or_complete_inside_it() {
     let id = launch(&emu, "q").await;
     advance(&clock, 2500);
     let before = agent(&emu, &id).await;
-    let r = api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "again"}}))).await;
+    let r = api(
+        &emu,
+        "POST",
+        &format!("/agents/{id}/followup"),
+        Some(json!({"prompt": {"text": "again"}})),
+    )
+    .await;
     assert_eq!(r.json()["data"]["status"], "finished");
     let now = agent(&emu, &id).await;
-    assert_eq!(now["status"], "waiting", "no window: the turn starts at once");
-    assert_ne!(now["updatedAt"], before["updatedAt"], "updatedAt moves even within the same millisecond");
+    assert_eq!(
+        now["status"], "waiting",
+        "no window: the turn starts at once"
+    );
+    assert_ne!(
+        now["updatedAt"], before["updatedAt"],
+        "updatedAt moves even within the same millisecond"
+    );
 
     // Default window, then stop and force-complete inside it.
     let (emu, clock) = manual(no_limits()).await;
@@ -118,14 +197,27 @@ async fn zero_stale_window_and_stop_or_complete_inside_it() {
     let b = launch(&emu, "b").await;
     advance(&clock, 2500);
     for id in [&a, &b] {
-        assert_eq!(api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "more"}}))).await.status, 202);
+        assert_eq!(
+            api(
+                &emu,
+                "POST",
+                &format!("/agents/{id}/followup"),
+                Some(json!({"prompt": {"text": "more"}}))
+            )
+            .await
+            .status,
+            202
+        );
     }
     let r = api(&emu, "POST", &format!("/agents/{a}/stop"), None).await;
     assert_eq!(r.json()["data"]["status"], "stopped");
     let r = control(&emu, "POST", &format!("/agents/{b}/complete"), None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["data"]["status"], "finished");
-    assert_eq!(kinds(&emu, &b).await, ["user", "tool", "assistant", "user", "assistant"]);
+    assert_eq!(
+        kinds(&emu, &b).await,
+        ["user", "tool", "assistant", "user", "assistant"]
+    );
     let r = control(&emu, "POST", &format!("/agents/{b}/complete"), None).await;
     assert_eq!(r.status, 409, "already terminal");
     let never = launch(&emu, "[never]").await;
@@ -135,13 +227,19 @@ async fn zero_stale_window_and_stop_or_complete_inside_it() {
 
 #[tokio::test]
 async fn time_scale_runs_a_turn_in_milliseconds_on_the_real_clock() {
-    let mut cfg = EmulatorConfig { time_scale: 0.001, ..EmulatorConfig::default() };
+    let mut cfg = EmulatorConfig {
+        time_scale: 0.001,
+        ..EmulatorConfig::default()
+    };
     cfg.rate_limits.enabled = false;
     let emu = Emulator::start(cfg).await.unwrap();
     let id = launch(&emu, "quick").await;
     let mut status = String::new();
     for _ in 0..200 {
-        status = agent(&emu, &id).await["status"].as_str().unwrap().to_owned();
+        status = agent(&emu, &id).await["status"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         if status == "finished" {
             break;
         }
@@ -150,7 +248,13 @@ async fn time_scale_runs_a_turn_in_milliseconds_on_the_real_clock() {
     assert_eq!(status, "finished", "2.5 s nominal at 0.001 is 2.5 ms");
     // The stale window is scaled too (2 s → 2 ms), but it is still observed by updatedAt.
     let before = agent(&emu, &id).await;
-    let r = api(&emu, "POST", &format!("/agents/{id}/followup"), Some(json!({"prompt": {"text": "more"}}))).await;
+    let r = api(
+        &emu,
+        "POST",
+        &format!("/agents/{id}/followup"),
+        Some(json!({"prompt": {"text": "more"}})),
+    )
+    .await;
     assert_eq!(r.status, 202);
     let mut moved = false;
     for _ in 0..200 {
@@ -173,11 +277,19 @@ async fn time_scale_runs_a_turn_in_milliseconds_on_the_real_clock() {
 async fn thousands_of_idle_agents_are_cheap() {
     let (emu, clock) = manual(no_limits()).await;
     for i in 0..2000 {
-        let r = api(&emu, "POST", "/agents", Some(json!({"prompt": {"text": format!("n{i} [never]")}}))).await;
+        let r = api(
+            &emu,
+            "POST",
+            "/agents",
+            Some(json!({"prompt": {"text": format!("n{i} [never]")}})),
+        )
+        .await;
         assert_eq!(r.status, 201);
     }
     advance(&clock, 1_000_000);
-    let r = api(&emu, "GET", "/agents?status=running&limit=100", None).await.json();
+    let r = api(&emu, "GET", "/agents?status=running&limit=100", None)
+        .await
+        .json();
     assert_eq!(r["data"].as_array().unwrap().len(), 100);
     assert!(r["nextCursor"].is_string());
 }

@@ -74,7 +74,11 @@ impl Client {
         ClientBuilder::new()
     }
 
-    pub(crate) fn assemble(transport: Transport, base: ApiBase, turn_cfg: Arc<TurnConfig>) -> Client {
+    pub(crate) fn assemble(
+        transport: Transport,
+        base: ApiBase,
+        turn_cfg: Arc<TurnConfig>,
+    ) -> Client {
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -102,7 +106,10 @@ impl Client {
 
     pub(crate) fn next_seed(&self) -> u64 {
         // Distinct per call; mixing keeps consecutive seeds far apart.
-        let n = self.inner.seeds.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let n = self
+            .inner
+            .seeds
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
         n ^ (n >> 31)
     }
 
@@ -159,12 +166,17 @@ impl Client {
 
     /// `GET /agents/{id}`.
     pub async fn get_agent(&self, id: AgentId) -> Result<wire::Agent, Error> {
-        let resp = self.send(build::get_agent(&self.inner.base, &id), &agent_what(&id)).await?;
+        let resp = self
+            .send(build::get_agent(&self.inner.base, &id), &agent_what(&id))
+            .await?;
         Ok(wire::decode_agent(resp.body())?)
     }
 
     /// One page of `GET /agents`.
-    pub async fn list_agents_page(&self, query: &ListAgentsQuery) -> Result<Page<wire::Agent>, Error> {
+    pub async fn list_agents_page(
+        &self,
+        query: &ListAgentsQuery,
+    ) -> Result<Page<wire::Agent>, Error> {
         let req = build::list_agents(&self.inner.base, query)?;
         let resp = self.send(req, "the agent list").await?;
         Ok(wire::decode_agent_page(resp.body())?)
@@ -193,9 +205,15 @@ impl Client {
     }
 
     /// `GET /agents/{id}/artifacts/{artifactId}`, read into memory.
-    pub async fn artifact(&self, id: AgentId, artifact: ArtifactId) -> Result<ArtifactContent, Error> {
+    pub async fn artifact(
+        &self,
+        id: AgentId,
+        artifact: ArtifactId,
+    ) -> Result<ArtifactContent, Error> {
         let req = build::artifact_content(&self.inner.base, &id, &artifact);
-        let resp = self.send(req, &format!("artifact {artifact} of agent {id}")).await?;
+        let resp = self
+            .send(req, &format!("artifact {artifact} of agent {id}"))
+            .await?;
         let ct = resp
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -227,7 +245,10 @@ impl Client {
             .map_err(|e| Error::from_transport(e, false))?;
         let (parts, mut body) = resp.into_parts();
         if !parts.status.is_success() {
-            let bytes = body.bytes().await.map_err(|e| Error::from_transport(e, false))?;
+            let bytes = body
+                .bytes()
+                .await
+                .map_err(|e| Error::from_transport(e, false))?;
             return Err(self.error_for(&Response::from_parts(parts, bytes), &what));
         }
         let mut written = 0u64;
@@ -271,13 +292,16 @@ impl Client {
 
     /// `POST /agents/{id}/stop`: returns the agent as the server shows it.
     pub async fn stop(&self, id: AgentId) -> Result<wire::Agent, Error> {
-        let resp = self.send(build::stop(&self.inner.base, &id), &agent_what(&id)).await?;
+        let resp = self
+            .send(build::stop(&self.inner.base, &id), &agent_what(&id))
+            .await?;
         Ok(wire::decode_agent(resp.body())?)
     }
 
     /// `DELETE /agents/{id}`.
     pub async fn delete(&self, id: AgentId) -> Result<(), Error> {
-        self.send(build::delete(&self.inner.base, &id), &agent_what(&id)).await?;
+        self.send(build::delete(&self.inner.base, &id), &agent_what(&id))
+            .await?;
         Ok(())
     }
 
@@ -328,11 +352,18 @@ impl Client {
 
     /// One page of `GET /workflows`. The workflows seen are remembered, so later launches can
     /// check their slot names.
-    pub async fn list_workflows_page(&self, query: &ListWorkflowsQuery) -> Result<Page<Workflow>, Error> {
+    pub async fn list_workflows_page(
+        &self,
+        query: &ListWorkflowsQuery,
+    ) -> Result<Page<Workflow>, Error> {
         let req = build::list_workflows(&self.inner.base, query)?;
         let resp = self.send(req, "the workflow list").await?;
         let page = wire::decode_workflow_page(resp.body())?;
-        let mut cache = self.inner.workflows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self
+            .inner
+            .workflows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         for wf in &page.data {
             cache.insert(wf.id, wf.clone());
         }
@@ -379,7 +410,11 @@ impl Client {
     // ---- plumbing -----------------------------------------------------------------------
 
     /// Sends a buffered request; any non-2xx becomes the matching [`Error`].
-    pub(crate) async fn send(&self, req: Request<Bytes>, what: &str) -> Result<Response<Bytes>, Error> {
+    pub(crate) async fn send(
+        &self,
+        req: Request<Bytes>,
+        what: &str,
+    ) -> Result<Response<Bytes>, Error> {
         let resp = self
             .inner
             .transport
@@ -429,7 +464,10 @@ where
         };
         let page = fetch(cursor.clone()).await?;
         // A server repeating the cursor would loop forever; treat it as the end.
-        let next = page.next_cursor.filter(|c| Some(c) != cursor.as_ref()).map(Some);
+        let next = page
+            .next_cursor
+            .filter(|c| Some(c) != cursor.as_ref())
+            .map(Some);
         let items = stream::iter(page.data.into_iter().map(Ok::<T, Error>));
         Ok(Some((items, (next, fetch))))
     })

@@ -21,6 +21,10 @@ pub const ENV_API_KEY: &str = "NOMIC_API_KEY";
 /// origin, to which `/api/v0` is appended).
 pub const ENV_BASE_URL: &str = "NOMIC_BASE_URL";
 
+/// How long a stale terminal status is tolerated after a follow-up, by default: longer than
+/// the 30 s poll cap, so an instance that is slow to start the new turn is still waited out.
+pub const DEFAULT_FOLLOWUP_WINDOW: Duration = Duration::from_secs(60);
+
 type ServiceFactory =
     Box<dyn FnOnce(TransportConfig) -> Result<Transport, nomic_agent_transport::BuildError> + Send>;
 
@@ -144,7 +148,7 @@ impl ClientBuilder {
         self
     }
 
-    /// After a follow-up, how long a stale terminal status is tolerated (default 30 s), and
+    /// After a follow-up, how long a stale terminal status is tolerated (default 60 s), and
     /// how often the agent is polled inside that window (default 500 ms).
     pub fn followup_window(mut self, window: Duration, poll_interval: Duration) -> ClientBuilder {
         self.followup_window = Some(window);
@@ -224,16 +228,17 @@ impl ClientBuilder {
             ))
         })?;
         let key = ApiKey::new(key).map_err(|e| {
-            Error::config(format!("the API key is malformed ({e}); check {ENV_API_KEY}"))
+            Error::config(format!(
+                "the API key is malformed ({e}); check {ENV_API_KEY}"
+            ))
         })?;
         let raw_base = self.base_url.ok_or_else(|| {
             Error::config(format!(
                 "no base URL: set {ENV_BASE_URL} to your instance's API root, e.g. https://acme.nomic.ai/api/v0"
             ))
         })?;
-        let base = ApiBase::parse(&raw_base).map_err(|e| {
-            Error::config(format!("{ENV_BASE_URL} is invalid: {e}"))
-        })?;
+        let base = ApiBase::parse(&raw_base)
+            .map_err(|e| Error::config(format!("{ENV_BASE_URL} is invalid: {e}")))?;
 
         let retry = self.retry.unwrap_or_default();
         let mut tcfg = TransportConfig::new(key, base.clone())
@@ -277,9 +282,7 @@ impl ClientBuilder {
             .with_retry(retry.with_max_attempts(1))
             .with_deadline(self.wait_deadline)
             .with_seed(self.seed.unwrap_or(0));
-        if let Some(w) = self.followup_window {
-            turn = turn.with_followup_window(w);
-        }
+        turn = turn.with_followup_window(self.followup_window.unwrap_or(DEFAULT_FOLLOWUP_WINDOW));
         if let Some(i) = self.followup_poll_interval {
             turn = turn.with_followup_poll_interval(i);
         }
@@ -294,7 +297,12 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -318,7 +326,10 @@ mod tests {
             .from_lookup(env(&[(ENV_API_KEY, "npk_x"), (ENV_BASE_URL, "ftp://x")]))
             .build()
             .unwrap_err();
-        assert!(err.to_string().contains("NOMIC_BASE_URL is invalid"), "{err}");
+        assert!(
+            err.to_string().contains("NOMIC_BASE_URL is invalid"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -337,7 +348,10 @@ mod tests {
     fn builder_values_win_over_env() {
         let c = ClientBuilder::new()
             .base_url("https://mine.example/api/v0")
-            .from_lookup(env(&[(ENV_API_KEY, "npk_x"), (ENV_BASE_URL, "https://other.example")]))
+            .from_lookup(env(&[
+                (ENV_API_KEY, "npk_x"),
+                (ENV_BASE_URL, "https://other.example"),
+            ]))
             .build()
             .unwrap();
         assert_eq!(c.base_url(), "https://mine.example/api/v0");

@@ -61,7 +61,6 @@ fn clone_request(req: &Request<Bytes>) -> Request<Bytes> {
     out
 }
 
-
 /// Drives `p` until `on_event` breaks (its value is returned) or the turn is done (`None`).
 pub(crate) async fn drive<T>(
     client: &Client,
@@ -118,8 +117,7 @@ pub(crate) async fn drive<T>(
             return Err(Error::Server {
                 status: 0,
                 code: None,
-                message: "internal error: the turn stalled with nothing to send or wait for"
-                    .into(),
+                message: "internal error: the turn stalled with nothing to send or wait for".into(),
             });
         }
         let sleep_to = timeout.map(tokio::time::Instant::from_std);
@@ -165,7 +163,10 @@ pub(crate) fn turn_error(
 
 /// Drives a launch or follow-up turn until the server accepted it; returns the agent as the
 /// acceptance showed it.
-pub(crate) async fn drive_until_started(client: &Client, p: &mut Pending) -> Result<wire::Agent, Error> {
+pub(crate) async fn drive_until_started(
+    client: &Client,
+    p: &mut Pending,
+) -> Result<wire::Agent, Error> {
     let agent_id = p.turn.agent_id();
     let r = drive(
         client,

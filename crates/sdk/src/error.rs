@@ -33,9 +33,7 @@ pub enum Error {
     )]
     Forbidden,
     /// 404: the agent, workflow or artifact does not exist for this key.
-    #[error(
-        "{what} was not found (404): it was deleted, belongs to another user or never existed"
-    )]
+    #[error("{what} was not found (404): it was deleted, belongs to another user or never existed")]
     NotFound {
         /// What was looked up, e.g. `agent 019…`.
         what: String,

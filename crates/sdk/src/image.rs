@@ -18,7 +18,8 @@ pub trait ImageExt: Sized {
     ///
     /// Fails with [`Error::Invalid`] when the file is over 20 MiB or not a JPEG, PNG, WebP or
     /// GIF image, and with [`Error::Io`] when it cannot be read.
-    fn from_path(path: impl AsRef<Path> + Send) -> impl Future<Output = Result<Self, Error>> + Send;
+    fn from_path(path: impl AsRef<Path> + Send)
+    -> impl Future<Output = Result<Self, Error>> + Send;
 }
 
 impl ImageExt for Image {
@@ -69,7 +70,9 @@ mod tests {
         std::fs::write(&p, b"hello").unwrap();
         let err = Image::from_path(&p).await.unwrap_err();
         assert!(matches!(err, Error::Invalid { .. }), "{err}");
-        let err = Image::from_path(dir.path().join("nope.png")).await.unwrap_err();
+        let err = Image::from_path(dir.path().join("nope.png"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Io { .. }), "{err}");
     }
 }

@@ -60,17 +60,19 @@ mod upload;
 
 pub use agent::{Agent, StatusChange, TurnOutcome};
 pub use client::{Client, WorkflowInput};
-pub use config::{ClientBuilder, ENV_API_KEY, ENV_BASE_URL};
+pub use config::{ClientBuilder, DEFAULT_FOLLOWUP_WINDOW, ENV_API_KEY, ENV_BASE_URL};
 pub use error::Error;
 pub use fleet::{Fleet, FleetOutcome};
-pub use session::{BusyPolicy, Session, SessionReply, SessionStart};
 pub use image::ImageExt;
+pub use session::{BusyPolicy, Session, SessionReply, SessionStart};
 pub use store::{FileStore, MemoryStore, SessionStore};
 
 pub use nomic_agent_core::multipart::UploadForm;
+pub use nomic_agent_core::policy::backoff::Backoff;
 pub use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
 pub use nomic_agent_core::policy::poll::PollSchedule;
 pub use nomic_agent_core::policy::retry::RetryConfig;
+pub use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 pub use nomic_agent_core::wire::{
     AgentFile, AgentId, AgentStatus, ArtifactContent, ArtifactId, ArtifactKind, ArtifactMeta,
     Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest, ListAgentsQuery,

@@ -11,6 +11,9 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::store::{MemoryStore, SessionStore};
 
+/// How often a follow-up refused with 409 is retried after applying the [`BusyPolicy`].
+const CONFLICT_ATTEMPTS: u32 = 4;
+
 /// What [`Session::send`] does when the thread's agent is still working on a previous turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -179,7 +182,9 @@ impl<S: SessionStore> Session<S> {
         handle: &mut Option<Agent>,
     ) -> Result<SessionReply, Error> {
         let Some(id) = self.store.load(key).await? else {
-            return self.launch(key, prompt, handle, SessionStart::Launched).await;
+            return self
+                .launch(key, prompt, handle, SessionStart::Launched)
+                .await;
         };
         let agent = match handle.take() {
             Some(a) if a.id() == id => a,
@@ -195,8 +200,13 @@ impl<S: SessionStore> Session<S> {
                 })
             }
             Err(Error::NotFound { .. }) => {
-                self.launch(key, prompt, handle, SessionStart::Relaunched { previous: id })
-                    .await
+                self.launch(
+                    key,
+                    prompt,
+                    handle,
+                    SessionStart::Relaunched { previous: id },
+                )
+                .await
             }
             Err(e) => {
                 *handle = Some(agent);
@@ -206,18 +216,34 @@ impl<S: SessionStore> Session<S> {
     }
 
     async fn follow_up(&self, agent: &Agent, prompt: Prompt) -> Result<TurnOutcome, Error> {
-        let current = agent.get().await?;
-        if current.status.is_active() {
-            match self.busy {
-                BusyPolicy::WaitForPrevious => {
-                    agent.wait().await?;
-                }
-                BusyPolicy::StopPrevious => {
-                    agent.cancel().await?;
+        let mut busy = agent.get().await?.status.is_active();
+        // A turn started elsewhere can hide behind a stale terminal status; the server's 409
+        // then reveals it, and the policy is applied before trying again (bounded).
+        for _ in 0..CONFLICT_ATTEMPTS {
+            if busy {
+                match self.busy {
+                    BusyPolicy::WaitForPrevious => {
+                        agent.wait().await?;
+                    }
+                    BusyPolicy::StopPrevious => {
+                        agent.cancel().await?;
+                    }
                 }
             }
+            match agent.ask(prompt.clone()).await {
+                Err(Error::Conflict { .. }) => {
+                    busy = true;
+                    tokio::time::sleep(self.client.inner.turn_cfg.poll.initial).await;
+                }
+                other => return other,
+            }
         }
-        agent.ask(prompt).await
+        Err(Error::Conflict {
+            message: format!(
+                "agent {} stayed busy with turns started elsewhere; try again later",
+                agent.id()
+            ),
+        })
     }
 
     async fn launch(

@@ -119,7 +119,10 @@ impl FileStore {
         &self.inner.path
     }
 
-    async fn update(&self, f: impl FnOnce(&mut BTreeMap<String, AgentId>) -> bool + Send + 'static) -> Result<(), Error> {
+    async fn update(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, AgentId>) -> bool + Send + 'static,
+    ) -> Result<(), Error> {
         let inner = Arc::clone(&self.inner);
         // Blocking file IO off the async workers; the map lock is held across the rewrite so
         // two updates never race to rename.
@@ -144,12 +147,13 @@ fn parse_map(bytes: &[u8], path: &Path) -> Result<BTreeMap<String, AgentId>, Err
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(BTreeMap::new());
     }
-    let raw: BTreeMap<String, String> = serde_json::from_slice(bytes).map_err(|e| Error::Store {
-        message: format!(
-            "{} is not a JSON object of thread keys to agent ids ({e}); fix or delete it",
-            path.display()
-        ),
-    })?;
+    let raw: BTreeMap<String, String> =
+        serde_json::from_slice(bytes).map_err(|e| Error::Store {
+            message: format!(
+                "{} is not a JSON object of thread keys to agent ids ({e}); fix or delete it",
+                path.display()
+            ),
+        })?;
     raw.into_iter()
         .map(|(k, v)| {
             let id = v.parse::<AgentId>().map_err(|e| Error::Store {
@@ -161,7 +165,10 @@ fn parse_map(bytes: &[u8], path: &Path) -> Result<BTreeMap<String, AgentId>, Err
 }
 
 fn write_atomically(path: &Path, map: &BTreeMap<String, AgentId>) -> Result<(), Error> {
-    let raw: BTreeMap<&str, String> = map.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect();
+    let raw: BTreeMap<&str, String> = map
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.to_string()))
+        .collect();
     let json = serde_json::to_vec_pretty(&raw).map_err(|e| Error::Store {
         message: format!("could not encode the session map: {e}"),
     })?;

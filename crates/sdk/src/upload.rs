@@ -104,7 +104,7 @@ where
         .transport
         .send(req)
         .await
-        .map_err(|e| upload_failure(e))?;
+        .map_err(upload_failure)?;
     let (parts, body) = resp.into_parts();
     let bytes = body
         .bytes()
@@ -126,7 +126,10 @@ fn upload_failure(e: nomic_agent_transport::Error) -> Error {
             if msg == COLLISION {
                 return Error::io(COLLISION, std::io::Error::other(msg));
             }
-            return Error::io("could not read the upload", std::io::Error::new(io.kind(), msg));
+            return Error::io(
+                "could not read the upload",
+                std::io::Error::new(io.kind(), msg),
+            );
         }
         cur = err.source();
     }
@@ -141,6 +144,9 @@ mod tests {
     fn content_types_by_extension() {
         assert_eq!(guess_content_type(Path::new("a/B.PDF")), "application/pdf");
         assert_eq!(guess_content_type(Path::new("notes.md")), "text/markdown");
-        assert_eq!(guess_content_type(Path::new("noext")), "application/octet-stream");
+        assert_eq!(
+            guess_content_type(Path::new("noext")),
+            "application/octet-stream"
+        );
     }
 }

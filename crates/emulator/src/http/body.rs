@@ -29,29 +29,53 @@ pub struct RespBody {
 #[derive(Debug)]
 enum Kind {
     Full(Option<Bytes>),
-    Drip { rest: Bytes, chunk: usize, interval: Duration, sleep: Option<Pin<Box<Sleep>>> },
-    Truncated { part: Option<Bytes> },
+    Drip {
+        rest: Bytes,
+        chunk: usize,
+        interval: Duration,
+        sleep: Option<Pin<Box<Sleep>>>,
+    },
+    Truncated {
+        part: Option<Bytes>,
+        pause: Option<Pin<Box<Sleep>>>,
+    },
 }
 
 impl RespBody {
     /// The whole body at once.
     pub fn full(b: Bytes) -> Self {
-        Self { kind: Kind::Full(if b.is_empty() { None } else { Some(b) }) }
+        Self {
+            kind: Kind::Full(if b.is_empty() { None } else { Some(b) }),
+        }
     }
 
     /// No body.
     pub fn empty() -> Self {
-        Self { kind: Kind::Full(None) }
+        Self {
+            kind: Kind::Full(None),
+        }
     }
 
     /// `data` sent `chunk` bytes at a time with `interval` between chunks.
     pub fn drip(data: Bytes, chunk: usize, interval: Duration) -> Self {
-        Self { kind: Kind::Drip { rest: data, chunk: chunk.max(1), interval, sleep: None } }
+        Self {
+            kind: Kind::Drip {
+                rest: data,
+                chunk: chunk.max(1),
+                interval,
+                sleep: None,
+            },
+        }
     }
 
     /// Sends `part` and then fails, so the connection closes short of Content-Length.
     pub fn truncated(part: Bytes) -> Self {
-        Self { kind: Kind::Truncated { part: Some(part) } }
+        Self {
+            kind: Kind::Truncated {
+                part: Some(part),
+                pause: None,
+            },
+        }
     }
 
     /// Takes the whole content of a `full` body (used by faults that reshape it).
@@ -73,11 +97,27 @@ impl Body for RespBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BodyCut>>> {
         match &mut self.get_mut().kind {
             Kind::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            Kind::Truncated { part } => match part.take() {
-                Some(p) if !p.is_empty() => Poll::Ready(Some(Ok(Frame::data(p)))),
-                _ => Poll::Ready(Some(Err(BodyCut))),
-            },
-            Kind::Drip { rest, chunk, interval, sleep } => {
+            Kind::Truncated { part, pause } => {
+                if let Some(p) = part.take() {
+                    // Pause before failing so the partial body is flushed to the client.
+                    *pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+                    if !p.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(p))));
+                    }
+                }
+                if let Some(s) = pause.as_mut()
+                    && s.as_mut().poll(cx).is_pending()
+                {
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(BodyCut)))
+            }
+            Kind::Drip {
+                rest,
+                chunk,
+                interval,
+                sleep,
+            } => {
                 if rest.is_empty() {
                     return Poll::Ready(None);
                 }

@@ -17,7 +17,10 @@ pub struct Issue {
 impl Issue {
     /// An issue at `path`.
     pub fn new(path: Vec<Value>, message: impl Into<String>) -> Self {
-        Self { path, message: message.into() }
+        Self {
+            path,
+            message: message.into(),
+        }
     }
 }
 
@@ -45,12 +48,22 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), issues: Vec::new(), retry_after: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            issues: Vec::new(),
+            retry_after: None,
+        }
     }
 
     /// 400 with issues.
     pub fn invalid(issues: Vec<Issue>) -> Self {
-        let mut e = Self::new(StatusCode::BAD_REQUEST, "bad_request", "Invalid request body");
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Invalid request body",
+        );
         e.issues = issues;
         e
     }
@@ -65,22 +78,38 @@ impl ApiError {
 
     /// 401.
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Missing or invalid API key",
+        )
     }
 
     /// 403 naming the missing scope.
     pub fn forbidden(scope: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", format!("API key lacks the {scope} scope"))
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("API key lacks the {scope} scope"),
+        )
     }
 
     /// 404.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 405.
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+        )
     }
 
     /// A conflict with a configurable status.
@@ -100,7 +129,11 @@ impl ApiError {
 
     /// 429 request rate, with a `Retry-After` value.
     pub fn rate_limited(retry_after: String) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Rate limit exceeded");
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Rate limit exceeded",
+        );
         e.retry_after = Some(retry_after);
         e
     }
@@ -121,7 +154,11 @@ impl ApiError {
             502 => "bad_gateway",
             _ => "internal_error",
         };
-        Self::new(status, code, status.canonical_reason().unwrap_or("Server error"))
+        Self::new(
+            status,
+            code,
+            status.canonical_reason().unwrap_or("Server error"),
+        )
     }
 
     /// The JSON body.

@@ -18,7 +18,12 @@ where
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return Err(ApiError::payload_too_large(max_bytes));
         }
-        Err(_) => return Err(ApiError::bad_request(vec![], "Could not read the request body")),
+        Err(_) => {
+            return Err(ApiError::bad_request(
+                vec![],
+                "Could not read the request body",
+            ));
+        }
     };
     parse_json(&bytes, max_depth)
 }
@@ -27,7 +32,10 @@ where
 /// recurses into it.
 pub fn parse_json(bytes: &[u8], max_depth: u32) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(vec![], "Request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            vec![],
+            "Request body must be a JSON object",
+        ));
     }
     if nesting_depth(bytes) > max_depth as usize {
         return Err(ApiError::bad_request(

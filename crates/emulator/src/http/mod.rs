@@ -15,8 +15,10 @@ pub fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     let mut resp = Response::new(RespBody::full(Bytes::from(bytes)));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 

@@ -109,7 +109,11 @@ impl Turn {
         let mult = if markers.slow { 10 } else { 1 };
         // A non-zero phase lasts at least 1 ms so every transition gets its own timestamp.
         let d = |nominal: u64| -> u64 {
-            if nominal == 0 { 0 } else { ((nominal * mult) as f64 * scale).round().max(1.0) as u64 }
+            if nominal == 0 {
+                0
+            } else {
+                ((nominal * mult) as f64 * scale).round().max(1.0) as u64
+            }
         };
         let running_ms = start_ms + d(lc.waiting_ms);
         let run = d(lc.running_ms);
@@ -136,13 +140,23 @@ impl Turn {
 
     /// Status changes in time order, cut short by a stop or a forced completion.
     pub fn transitions(&self) -> Vec<(u64, Status)> {
-        let mut v = vec![(self.start_ms, Status::Waiting), (self.running_ms, Status::Running)];
+        let mut v = vec![
+            (self.start_ms, Status::Waiting),
+            (self.running_ms, Status::Running),
+        ];
         if let Some((a, b)) = self.tool_ms {
             v.push((a, Status::AwaitingTool));
             v.push((b, Status::Running));
         }
         if let Some(e) = self.end_ms {
-            v.push((e, if self.markers.fail { Status::Failed } else { Status::Finished }));
+            v.push((
+                e,
+                if self.markers.fail {
+                    Status::Failed
+                } else {
+                    Status::Finished
+                },
+            ));
         }
         let cut = match (self.stopped_ms, self.forced_ms) {
             (Some(s), _) => Some((s, Status::Stopped)),
@@ -162,7 +176,10 @@ impl Turn {
 
     /// The terminal transition, if the turn has one scheduled or forced.
     pub fn terminal(&self) -> Option<(u64, Status)> {
-        self.transitions().into_iter().rev().find(|(_, s)| s.is_terminal())
+        self.transitions()
+            .into_iter()
+            .rev()
+            .find(|(_, s)| s.is_terminal())
     }
 }
 
@@ -231,7 +248,11 @@ impl Agent {
             }
         }
         let pending = self.turns.last().is_some_and(|x| x.start_ms > t);
-        Snapshot { status, updated_ms: shown.unwrap_or(self.created_ms), pending }
+        Snapshot {
+            status,
+            updated_ms: shown.unwrap_or(self.created_ms),
+            pending,
+        }
     }
 
     fn answer_for(&self, turn: &Turn) -> String {
@@ -257,17 +278,32 @@ impl Agent {
             (None, Some((_, name))) => format!("Run workflow {name}"),
             (None, None) => String::new(),
         };
-        let mut rows = vec![Row { at: turn.start_ms, kind: "user", name: None, text: user_text }];
+        let mut rows = vec![Row {
+            at: turn.start_ms,
+            kind: "user",
+            name: None,
+            text: user_text,
+        }];
         let mut running_seen = false;
         for (at, s) in turn.transitions() {
             match s {
                 Status::Running if !running_seen => {
                     running_seen = true;
-                    rows.push(Row { at, kind: "tool", name: Some("plan"), text: String::new() });
+                    rows.push(Row {
+                        at,
+                        kind: "tool",
+                        name: Some("plan"),
+                        text: String::new(),
+                    });
                     if !self.files.is_empty() {
                         let names: Vec<&str> = self.files.iter().map(|f| f.name.as_str()).collect();
                         let text = format!("Read {}", names.join(", "));
-                        rows.push(Row { at, kind: "tool", name: Some("read_files"), text });
+                        rows.push(Row {
+                            at,
+                            kind: "tool",
+                            name: Some("read_files"),
+                            text,
+                        });
                     }
                 }
                 Status::AwaitingTool => rows.push(Row {
@@ -302,7 +338,12 @@ impl Agent {
 
     fn push_trailing(&self, turn: &Turn, at: u64, rows: &mut Vec<Row>) {
         if turn.markers.trailing && turn.forced_ms.is_none() {
-            rows.push(Row { at, kind: "tool", name: Some("cleanup"), text: String::new() });
+            rows.push(Row {
+                at,
+                kind: "tool",
+                name: Some("cleanup"),
+                text: String::new(),
+            });
             rows.push(Row {
                 at,
                 kind: "error",
@@ -358,7 +399,10 @@ impl Agent {
                 "createdAt": format_rfc3339_ms(*first), "updatedAt": format_rfc3339_ms(*last),
             })
         };
-        vec![meta(self.artifact_ids.0, "document", "Answer"), meta(self.artifact_ids.1, "table", "Turns")]
+        vec![
+            meta(self.artifact_ids.0, "document", "Answer"),
+            meta(self.artifact_ids.1, "table", "Turns"),
+        ]
     }
 
     /// Artifact content at `t`: (content type, bytes), or `None` when not (yet) there.
@@ -366,7 +410,11 @@ impl Agent {
         let done = self.finished_turns(t);
         let (last, _) = done.last()?;
         if artifact == self.artifact_ids.0 {
-            let mut md = format!("# Answer (turn {})\n\n{}\n", last.number, self.answer_for(last));
+            let mut md = format!(
+                "# Answer (turn {})\n\n{}\n",
+                last.number,
+                self.answer_for(last)
+            );
             if !self.files.is_empty() {
                 md.push_str("\n## Files\n\n");
                 for f in &self.files {
@@ -377,12 +425,13 @@ impl Agent {
         } else if artifact == self.artifact_ids.1 {
             let rows: Vec<Value> = done
                 .iter()
-                .map(|(x, _)| {
-                    json!([x.number, x.prompt, self.files.len(), x.image_types.len()])
-                })
+                .map(|(x, _)| json!([x.number, x.prompt, self.files.len(), x.image_types.len()]))
                 .collect();
             let v = json!({ "columns": ["turn", "prompt", "files", "images"], "rows": rows });
-            Some(("application/json", serde_json::to_vec(&v).unwrap_or_default()))
+            Some((
+                "application/json",
+                serde_json::to_vec(&v).unwrap_or_default(),
+            ))
         } else {
             None
         }
@@ -395,7 +444,10 @@ impl Agent {
 
     /// The wire `Agent` as it was before the last turn was added (the 202 of a follow-up).
     pub fn render(&self, t: u64, snap: Snapshot, origin: &str) -> Value {
-        let summary = self.finished_turns(t).last().map(|(x, _)| self.answer_for(x));
+        let summary = self
+            .finished_turns(t)
+            .last()
+            .map(|(x, _)| self.answer_for(x));
         let error = (snap.status == Status::Failed)
             .then_some("The agent failed: scripted failure ([fail] marker)");
         json!({
@@ -433,7 +485,14 @@ mod tests {
             files: vec![],
             inputs: vec![],
             created_ms: 1000,
-            turns: vec![Turn::schedule(1, Some(prompt.into()), vec![], 1000, &lc(), 1.0)],
+            turns: vec![Turn::schedule(
+                1,
+                Some(prompt.into()),
+                vec![],
+                1000,
+                &lc(),
+                1.0,
+            )],
             deleted: false,
             artifact_ids: (Uuid::from_u128(3), Uuid::from_u128(4)),
         }
@@ -477,15 +536,22 @@ mod tests {
         b.turns[0].forced_ms = Some(1000);
         let s = b.snapshot(1000);
         assert_eq!(s.status, Status::Finished);
-        assert_eq!(s.updated_ms, 1001, "updatedAt moves past the waiting transition");
+        assert_eq!(
+            s.updated_ms, 1001,
+            "updatedAt moves past the waiting transition"
+        );
     }
 
     #[test]
     fn trailing_rows_follow_the_answer() {
         let a = agent("x [trailing]");
         let c = a.conversation_json(10_000);
-        let kinds: Vec<&str> =
-            c["messages"].as_array().unwrap().iter().map(|m| m["type"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = c["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["type"].as_str().unwrap())
+            .collect();
         assert_eq!(kinds, ["user", "tool", "assistant", "tool", "error"]);
         assert_eq!(c, a.conversation_json(10_000), "ids are stable");
     }

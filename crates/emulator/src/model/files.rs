@@ -95,7 +95,10 @@ impl Fnv {
 
 /// A MIME type from the file extension, for parts sent without a useful Content-Type.
 pub fn guess_mime(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "pdf" => "application/pdf",
         "txt" => "text/plain",
@@ -114,9 +117,18 @@ pub fn guess_mime(name: &str) -> &'static str {
 
 /// Splits an upload `path` into segments, refusing empty, `.` and `..` segments.
 pub fn split_path(path: &str) -> Result<Vec<String>, String> {
-    let segs: Vec<String> = path.trim_start_matches('/').split('/').map(str::to_owned).collect();
-    if segs.iter().any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\0')) {
-        return Err("path must be slash-separated names without empty, '.' or '..' segments".into());
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect();
+    if segs
+        .iter()
+        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\0'))
+    {
+        return Err(
+            "path must be slash-separated names without empty, '.' or '..' segments".into(),
+        );
     }
     Ok(segs)
 }

@@ -19,7 +19,10 @@ impl KeyEntry {
     /// Whether the key grants `needed` (`developer` implies every `developer:*`).
     pub fn allows(&self, needed: &str) -> bool {
         self.scopes.iter().any(|s| {
-            s == needed || needed.strip_prefix(s.as_str()).is_some_and(|r| r.starts_with(':'))
+            s == needed
+                || needed
+                    .strip_prefix(s.as_str())
+                    .is_some_and(|r| r.starts_with(':'))
         })
     }
 }
@@ -62,7 +65,11 @@ impl Keys {
     pub fn add(&mut self, c: &KeyConfig) {
         self.by_secret.insert(
             c.key.clone(),
-            KeyEntry { name: c.name.clone(), user: c.user.clone(), scopes: c.scopes.clone() },
+            KeyEntry {
+                name: c.name.clone(),
+                user: c.user.clone(),
+                scopes: c.scopes.clone(),
+            },
         );
     }
 

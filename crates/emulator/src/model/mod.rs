@@ -124,7 +124,11 @@ impl State {
             log: RequestLog::new(config.limits.request_log_capacity),
             counters: Counters::default(),
         };
-        let mut wfs = if config.seed_workflows { workflows::seeded() } else { Vec::new() };
+        let mut wfs = if config.seed_workflows {
+            workflows::seeded()
+        } else {
+            Vec::new()
+        };
         wfs.extend(config.workflows.iter().cloned());
         for w in &wfs {
             s.add_workflow(w, now);
@@ -161,7 +165,10 @@ impl State {
         let default = self.config.spend.default_max_runs;
         self.spend
             .entry(user.to_owned())
-            .or_insert_with(|| SpendState { max_runs: default, ..SpendState::default() })
+            .or_insert_with(|| SpendState {
+                max_runs: default,
+                ..SpendState::default()
+            })
     }
 
     fn take_run(&mut self, user: &str) -> Result<(), ApiError> {
@@ -174,11 +181,14 @@ impl State {
     }
 
     fn file_ref(&self, user: &str, id: Uuid) -> Option<FileRef> {
-        self.files.get(&id).filter(|f| f.owner == user).map(|f| FileRef {
-            id: f.id,
-            name: f.name.clone(),
-            mime_type: f.mime_type.clone(),
-        })
+        self.files
+            .get(&id)
+            .filter(|f| f.owner == user)
+            .map(|f| FileRef {
+                id: f.id,
+                name: f.name.clone(),
+                mime_type: f.mime_type.clone(),
+            })
     }
 
     /// `POST /agents`.
@@ -204,10 +214,16 @@ impl State {
         if let Some(w) = &workflow {
             if w.inputs.is_empty() {
                 if body.inputs.is_some() {
-                    issues.push(Issue::new(issue_path!["inputs"], "This workflow takes no inputs"));
+                    issues.push(Issue::new(
+                        issue_path!["inputs"],
+                        "This workflow takes no inputs",
+                    ));
                 }
                 if body.prompt.is_none() {
-                    issues.push(Issue::new(issue_path!["prompt", "text"], "Required for this workflow"));
+                    issues.push(Issue::new(
+                        issue_path!["prompt", "text"],
+                        "Required for this workflow",
+                    ));
                 }
             } else {
                 if body.prompt.is_some() {
@@ -217,11 +233,17 @@ impl State {
                     ));
                 }
                 match &body.inputs {
-                    None => issues.push(Issue::new(issue_path!["inputs"], "Required for this workflow")),
+                    None => issues.push(Issue::new(
+                        issue_path!["inputs"],
+                        "Required for this workflow",
+                    )),
                     Some(given) => {
                         for (k, _) in given {
                             if !w.inputs.iter().any(|s| &s.name == k) {
-                                issues.push(Issue::new(issue_path!["inputs", k.as_str()], "Unknown slot"));
+                                issues.push(Issue::new(
+                                    issue_path!["inputs", k.as_str()],
+                                    "Unknown slot",
+                                ));
                             }
                         }
                         for slot in &w.inputs {
@@ -232,9 +254,8 @@ impl State {
                                     issues.push(Issue::new(path, "This slot takes one id"))
                                 }
                                 Some(v) if !v.is_empty() => {}
-                                _ if slot.required => {
-                                    issues.push(Issue::new(path, "Required slot is missing or empty"))
-                                }
+                                _ if slot.required => issues
+                                    .push(Issue::new(path, "Required slot is missing or empty")),
                                 _ => {}
                             }
                         }
@@ -246,7 +267,10 @@ impl State {
         for (i, id) in body.file_ids.iter().flatten().enumerate() {
             match self.file_ref(user, *id) {
                 Some(f) => files.push(f),
-                None => issues.push(Issue::new(issue_path!["fileIds", i], "File not found or not accessible")),
+                None => issues.push(Issue::new(
+                    issue_path!["fileIds", i],
+                    "File not found or not accessible",
+                )),
             }
         }
         let mut inputs = Vec::new();
@@ -287,7 +311,14 @@ impl State {
             Some(p) => (Some(p.text), p.image_types),
             None => (None, Vec::new()),
         };
-        let turn = Turn::schedule(1, prompt, image_types, now, &self.config.lifecycle, self.time_scale);
+        let turn = Turn::schedule(
+            1,
+            prompt,
+            image_types,
+            now,
+            &self.config.lifecycle,
+            self.time_scale,
+        );
         let agent = Agent {
             id,
             owner: user.to_owned(),
@@ -301,10 +332,21 @@ impl State {
             artifact_ids,
         };
         let json = agent.to_json(now, origin);
-        self.agent_order.entry(user.to_owned()).or_default().insert((now, id));
+        self.agent_order
+            .entry(user.to_owned())
+            .or_default()
+            .insert((now, id));
         self.agents.insert(id, agent);
-        *self.counters.agents_created_per_key.entry(key.name.clone()).or_default() += 1;
-        *self.counters.agents_created_per_user.entry(user.to_owned()).or_default() += 1;
+        *self
+            .counters
+            .agents_created_per_key
+            .entry(key.name.clone())
+            .or_default() += 1;
+        *self
+            .counters
+            .agents_created_per_user
+            .entry(user.to_owned())
+            .or_default() += 1;
         Ok(json)
     }
 
@@ -323,7 +365,13 @@ impl State {
     }
 
     /// `GET /agents/{id}`.
-    pub fn get_agent(&self, user: &str, id: Uuid, now: u64, origin: &str) -> Result<Value, ApiError> {
+    pub fn get_agent(
+        &self,
+        user: &str,
+        id: Uuid,
+        now: u64,
+        origin: &str,
+    ) -> Result<Value, ApiError> {
         Ok(self.agent(user, id)?.to_json(now, origin))
     }
 
@@ -340,7 +388,12 @@ impl State {
         let upper = match q.cursor {
             Some(c) => match self.agents.get(&c).filter(|a| a.owner == user) {
                 Some(a) => Some((a.created_ms, c)),
-                None => return Err(ApiError::bad_request(issue_path!["cursor"], "Unknown cursor")),
+                None => {
+                    return Err(ApiError::bad_request(
+                        issue_path!["cursor"],
+                        "Unknown cursor",
+                    ));
+                }
             },
             None => None,
         };
@@ -351,7 +404,9 @@ impl State {
         let mut page = Vec::new();
         let mut more = false;
         for (_, id) in iter {
-            let Some(a) = self.agents.get(id).filter(|a| !a.deleted) else { continue };
+            let Some(a) = self.agents.get(id).filter(|a| !a.deleted) else {
+                continue;
+            };
             if q.workflow_id.is_some() && a.workflow.as_ref().map(|w| w.0) != q.workflow_id {
                 continue;
             }
@@ -364,7 +419,11 @@ impl State {
             }
             page.push(a);
         }
-        let next = if more { page.last().map(|a| a.id.to_string()) } else { None };
+        let next = if more {
+            page.last().map(|a| a.id.to_string())
+        } else {
+            None
+        };
         let data: Vec<Value> = page.iter().map(|a| a.to_json(now, origin)).collect();
         Ok(json!({ "data": data, "nextCursor": next }))
     }
@@ -399,7 +458,10 @@ impl State {
         let conflict = self.config.lifecycle.follow_up_conflict_status;
         let snap = self.agent(user, id)?.snapshot(now);
         if !snap.status.is_terminal() || snap.pending {
-            return Err(ApiError::conflict(conflict, "The agent is still active; follow up once it is terminal"));
+            return Err(ApiError::conflict(
+                conflict,
+                "The agent is still active; follow up once it is terminal",
+            ));
         }
         self.take_run(user)?;
         let lc = self.config.lifecycle.clone();
@@ -412,14 +474,31 @@ impl State {
             ((lc.stale_window_ms as f64) * scale).round().max(1.0) as u64
         };
         let number = agent.turns.len() as u32 + 1;
-        let turn = Turn::schedule(number, Some(prompt.text), prompt.image_types, now + stale, &lc, scale);
+        let turn = Turn::schedule(
+            number,
+            Some(prompt.text),
+            prompt.image_types,
+            now + stale,
+            &lc,
+            scale,
+        );
         agent.turns.push(turn);
-        *self.counters.follow_ups_per_agent.entry(id.to_string()).or_default() += 1;
+        *self
+            .counters
+            .follow_ups_per_agent
+            .entry(id.to_string())
+            .or_default() += 1;
         Ok(before)
     }
 
     /// `POST /agents/{id}/stop`.
-    pub fn stop(&mut self, user: &str, id: Uuid, now: u64, origin: &str) -> Result<Value, ApiError> {
+    pub fn stop(
+        &mut self,
+        user: &str,
+        id: Uuid,
+        now: u64,
+        origin: &str,
+    ) -> Result<Value, ApiError> {
         let conflict = self.config.lifecycle.stop_conflict_status;
         let agent = self.agent_mut(user, id)?;
         let snap = agent.snapshot(now);
@@ -480,7 +559,9 @@ impl State {
                 .files
                 .get(&id)
                 .filter(|f| f.owner == user && f.folder)
-                .ok_or_else(|| ApiError::bad_request(issue_path!["parentId"], "Folder not found"))?;
+                .ok_or_else(|| {
+                    ApiError::bad_request(issue_path!["parentId"], "Folder not found")
+                })?;
             base = folder.segments.clone();
             parent = Some(id);
         }
@@ -489,7 +570,12 @@ impl State {
                 files::split_path(p).map_err(|m| ApiError::bad_request(issue_path!["path"], m))?
             }
             (None, Some(name)) if !name.is_empty() => vec![name.clone()],
-            _ => return Err(ApiError::bad_request(issue_path!["file"], "The file part needs a file name")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    issue_path!["file"],
+                    "The file part needs a file name",
+                ));
+            }
         };
         let name = rel.last().cloned().unwrap_or_default();
         let mut segs = base;
@@ -541,7 +627,10 @@ impl State {
             folder: false,
         };
         let json = rec.upload_json();
-        self.file_order.entry(user.to_owned()).or_default().insert((now, id));
+        self.file_order
+            .entry(user.to_owned())
+            .or_default()
+            .insert((now, id));
         self.files.insert(id, rec);
         Ok(json)
     }
@@ -560,7 +649,12 @@ impl State {
         let upper = match cursor {
             Some(c) => match self.files.get(&c).filter(|f| f.owner == user) {
                 Some(f) => Some((f.created_ms, c)),
-                None => return Err(ApiError::bad_request(issue_path!["cursor"], "Unknown cursor")),
+                None => {
+                    return Err(ApiError::bad_request(
+                        issue_path!["cursor"],
+                        "Unknown cursor",
+                    ));
+                }
             },
             None => None,
         };
@@ -574,7 +668,9 @@ impl State {
         // Uploaded files belong to no integration, so an integration filter matches none.
         if integration.is_none() {
             for (_, id) in iter {
-                let Some(f) = self.files.get(id) else { continue };
+                let Some(f) = self.files.get(id) else {
+                    continue;
+                };
                 if !f.name.to_lowercase().contains(&needle) {
                     continue;
                 }
@@ -585,7 +681,11 @@ impl State {
                 page.push(f);
             }
         }
-        let next = if more { page.last().map(|f| f.id.to_string()) } else { None };
+        let next = if more {
+            page.last().map(|f| f.id.to_string())
+        } else {
+            None
+        };
         let data: Vec<Value> = page.iter().map(|f| f.hit_json()).collect();
         Ok(json!({ "data": data, "nextCursor": next }))
     }
@@ -594,15 +694,19 @@ impl State {
     pub fn list_workflows(&self, limit: usize, cursor: Option<Uuid>) -> Result<Value, ApiError> {
         let start = match cursor {
             Some(c) => {
-                self.workflows.iter().position(|w| w.id == c).ok_or_else(|| {
-                    ApiError::bad_request(issue_path!["cursor"], "Unknown cursor")
-                })? + 1
+                self.workflows
+                    .iter()
+                    .position(|w| w.id == c)
+                    .ok_or_else(|| ApiError::bad_request(issue_path!["cursor"], "Unknown cursor"))?
+                    + 1
             }
             None => 0,
         };
         let rest = &self.workflows[start..];
         let page = &rest[..rest.len().min(limit)];
-        let next = (rest.len() > limit).then(|| page.last().map(|w| w.id.to_string())).flatten();
+        let next = (rest.len() > limit)
+            .then(|| page.last().map(|w| w.id.to_string()))
+            .flatten();
         let data: Vec<Value> = page.iter().map(Workflow::to_json).collect();
         Ok(json!({ "data": data, "nextCursor": next }))
     }

@@ -61,13 +61,20 @@ pub fn answer(a: &AnswerInput<'_>) -> String {
     if a.image_types.is_empty() {
         s.push_str(" No images.");
     } else {
-        s.push_str(&format!(" Images: {} ({}).", a.image_types.len(), a.image_types.join(", ")));
+        s.push_str(&format!(
+            " Images: {} ({}).",
+            a.image_types.len(),
+            a.image_types.join(", ")
+        ));
     }
     if let Some(w) = a.workflow {
         s.push_str(&format!(" Workflow: {w}."));
         if !a.inputs.is_empty() {
-            let parts: Vec<String> =
-                a.inputs.iter().map(|(k, v)| format!("{k} = [{}]", v.join(", "))).collect();
+            let parts: Vec<String> = a
+                .inputs
+                .iter()
+                .map(|(k, v)| format!("{k} = [{}]", v.join(", ")))
+                .collect();
             s.push_str(&format!(" Inputs: {}.", parts.join("; ")));
         }
     }

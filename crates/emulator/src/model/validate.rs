@@ -87,7 +87,10 @@ pub fn check_image(v: &Value, path: Vec<Value>, issues: &mut Vec<Issue>) -> Opti
         p
     };
     let Some(obj) = v.as_object() else {
-        issues.push(Issue::new(path, "Expected an image object {media_type, data}"));
+        issues.push(Issue::new(
+            path,
+            "Expected an image object {media_type, data}",
+        ));
         return None;
     };
     let media = match obj.get("media_type").and_then(Value::as_str) {
@@ -114,22 +117,34 @@ pub fn check_image(v: &Value, path: Vec<Value>, issues: &mut Vec<Issue>) -> Opti
     }
     // Refuse oversized images before decoding them.
     if data.len() / 4 * 3 > MAX_IMAGE_BYTES + 3 {
-        issues.push(Issue::new(at("data"), "Image larger than 20 MB after decoding"));
+        issues.push(Issue::new(
+            at("data"),
+            "Image larger than 20 MB after decoding",
+        ));
         return None;
     }
     let bytes = match base64::engine::general_purpose::STANDARD.decode(data) {
         Ok(b) => b,
         Err(_) => {
-            issues.push(Issue::new(at("data"), "data is not valid padded standard base64"));
+            issues.push(Issue::new(
+                at("data"),
+                "data is not valid padded standard base64",
+            ));
             return None;
         }
     };
     if bytes.len() > MAX_IMAGE_BYTES {
-        issues.push(Issue::new(at("data"), "Image larger than 20 MB after decoding"));
+        issues.push(Issue::new(
+            at("data"),
+            "Image larger than 20 MB after decoding",
+        ));
         return None;
     }
     if !magic_matches(media, &bytes) {
-        issues.push(Issue::new(at("data"), format!("Image bytes are not {media}")));
+        issues.push(Issue::new(
+            at("data"),
+            format!("Image bytes are not {media}"),
+        ));
         return None;
     }
     Some(media.to_owned())
@@ -148,18 +163,27 @@ pub fn magic_matches(media: &str, b: &[u8]) -> bool {
 
 fn check_prompt(v: &Value, issues: &mut Vec<Issue>) -> Option<PromptIn> {
     let Some(obj) = v.as_object() else {
-        issues.push(Issue::new(issue_path!["prompt"], "Expected an object {text, images?}"));
+        issues.push(Issue::new(
+            issue_path!["prompt"],
+            "Expected an object {text, images?}",
+        ));
         return None;
     };
     let before = issues.len();
     let text = match field(obj, "text") {
         Some(Value::String(s)) if s.trim().is_empty() => {
-            issues.push(Issue::new(issue_path!["prompt", "text"], "Must not be empty"));
+            issues.push(Issue::new(
+                issue_path!["prompt", "text"],
+                "Must not be empty",
+            ));
             None
         }
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            issues.push(Issue::new(issue_path!["prompt", "text"], "Expected a string"));
+            issues.push(Issue::new(
+                issue_path!["prompt", "text"],
+                "Expected a string",
+            ));
             None
         }
         None => {
@@ -184,15 +208,23 @@ fn check_prompt(v: &Value, issues: &mut Vec<Issue>) -> Option<PromptIn> {
                 }
             }
         }
-        Some(_) => issues.push(Issue::new(issue_path!["prompt", "images"], "Expected an array")),
+        Some(_) => issues.push(Issue::new(
+            issue_path!["prompt", "images"],
+            "Expected an array",
+        )),
     }
-    (issues.len() == before).then(|| PromptIn { text: text.unwrap_or_default(), image_types })
+    (issues.len() == before).then(|| PromptIn {
+        text: text.unwrap_or_default(),
+        image_types,
+    })
 }
 
 /// Checks a launch body's shape and the workflow-independent combination rules.
 pub fn parse_launch(v: &Value) -> Result<LaunchIn, Vec<Issue>> {
     let mut issues = Vec::new();
-    let Some(obj) = as_object(v, &mut issues) else { return Err(issues) };
+    let Some(obj) = as_object(v, &mut issues) else {
+        return Err(issues);
+    };
     let mut out = LaunchIn::default();
     let prompt_present = field(obj, "prompt").is_some();
     if let Some(p) = field(obj, "prompt") {
@@ -212,35 +244,64 @@ pub fn parse_launch(v: &Value) -> Result<LaunchIn, Vec<Issue>> {
             Some(map) => {
                 out.inputs = Some(
                     map.iter()
-                        .map(|(k, v)| (k.clone(), uuid_list(v, issue_path!["inputs", k.as_str()], &mut issues)))
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                uuid_list(v, issue_path!["inputs", k.as_str()], &mut issues),
+                            )
+                        })
                         .collect(),
                 )
             }
-            None => issues.push(Issue::new(issue_path!["inputs"], "Expected an object of id arrays")),
+            None => issues.push(Issue::new(
+                issue_path!["inputs"],
+                "Expected an object of id arrays",
+            )),
         }
     }
     let workflow_present = field(obj, "workflowId").is_some();
     if !prompt_present && !workflow_present {
-        issues.push(Issue::new(issue_path!["prompt", "text"], "Provide either prompt.text or workflowId"));
+        issues.push(Issue::new(
+            issue_path!["prompt", "text"],
+            "Provide either prompt.text or workflowId",
+        ));
     }
     if workflow_present && field(obj, "fileIds").is_some() {
-        issues.push(Issue::new(issue_path!["fileIds"], "fileIds is not valid when workflowId is provided"));
+        issues.push(Issue::new(
+            issue_path!["fileIds"],
+            "fileIds is not valid when workflowId is provided",
+        ));
     }
     if field(obj, "inputs").is_some() && !workflow_present {
-        issues.push(Issue::new(issue_path!["inputs"], "inputs requires workflowId"));
+        issues.push(Issue::new(
+            issue_path!["inputs"],
+            "inputs requires workflowId",
+        ));
     }
     if field(obj, "inputs").is_some() && prompt_present {
-        issues.push(Issue::new(issue_path!["inputs"], "inputs cannot be combined with prompt"));
+        issues.push(Issue::new(
+            issue_path!["inputs"],
+            "inputs cannot be combined with prompt",
+        ));
     }
-    if issues.is_empty() { Ok(out) } else { Err(issues) }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(issues)
+    }
 }
 
 /// Checks a follow-up body.
 pub fn parse_follow_up(v: &Value) -> Result<PromptIn, Vec<Issue>> {
     let mut issues = Vec::new();
-    let Some(obj) = as_object(v, &mut issues) else { return Err(issues) };
+    let Some(obj) = as_object(v, &mut issues) else {
+        return Err(issues);
+    };
     if obj.contains_key("fileIds") {
-        issues.push(Issue::new(issue_path!["fileIds"], "Follow-ups do not accept fileIds"));
+        issues.push(Issue::new(
+            issue_path!["fileIds"],
+            "Follow-ups do not accept fileIds",
+        ));
     }
     let prompt = match field(obj, "prompt") {
         Some(p) => check_prompt(p, &mut issues),
@@ -265,7 +326,10 @@ mod tests {
     }
 
     fn paths(issues: &[Issue]) -> Vec<String> {
-        issues.iter().map(|i| serde_json::to_string(&i.path).unwrap()).collect()
+        issues
+            .iter()
+            .map(|i| serde_json::to_string(&i.path).unwrap())
+            .collect()
     }
 
     #[test]
@@ -282,7 +346,8 @@ mod tests {
         assert_eq!(paths(&e), [r#"["inputs"]"#, r#"["inputs"]"#]);
         let e = parse_launch(&json!({"prompt": {"text": "  "}})).unwrap_err();
         assert_eq!(paths(&e), [r#"["prompt","text"]"#]);
-        let e = parse_launch(&json!({"prompt": {"text": "x"}, "fileIds": ["nope", f]})).unwrap_err();
+        let e =
+            parse_launch(&json!({"prompt": {"text": "x"}, "fileIds": ["nope", f]})).unwrap_err();
         assert_eq!(paths(&e), [r#"["fileIds",0]"#]);
         let ok = parse_launch(&json!({"prompt": {"text": "x"}, "mode": "ignored"})).unwrap();
         assert_eq!(ok.prompt.unwrap().text, "x");
@@ -292,8 +357,12 @@ mod tests {
     #[test]
     fn image_rules() {
         let png = b64(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]);
-        let ok = json!({"prompt": {"text": "x", "images": [{"media_type": "image/png", "data": png}]}});
-        assert_eq!(parse_launch(&ok).unwrap().prompt.unwrap().image_types, ["image/png"]);
+        let ok =
+            json!({"prompt": {"text": "x", "images": [{"media_type": "image/png", "data": png}]}});
+        assert_eq!(
+            parse_launch(&ok).unwrap().prompt.unwrap().image_types,
+            ["image/png"]
+        );
         let cases = [
             json!({"media_type": "image/jpeg", "data": png}),
             json!({"media_type": "image/bmp", "data": png}),
@@ -305,8 +374,9 @@ mod tests {
             let body = json!({"prompt": {"text": "x", "images": [img]}});
             assert!(parse_launch(&body).is_err(), "{body}");
         }
-        let five: Vec<Value> =
-            (0..5).map(|_| json!({"media_type": "image/png", "data": png})).collect();
+        let five: Vec<Value> = (0..5)
+            .map(|_| json!({"media_type": "image/png", "data": png}))
+            .collect();
         assert!(parse_launch(&json!({"prompt": {"text": "x", "images": five}})).is_err());
         let mut big = vec![0xFF, 0xD8, 0xFF];
         big.resize(MAX_IMAGE_BYTES + 1, 0);
@@ -327,7 +397,12 @@ mod tests {
 
     #[test]
     fn follow_up_rules() {
-        assert_eq!(parse_follow_up(&json!({"prompt": {"text": "more"}})).unwrap().text, "more");
+        assert_eq!(
+            parse_follow_up(&json!({"prompt": {"text": "more"}}))
+                .unwrap()
+                .text,
+            "more"
+        );
         assert!(parse_follow_up(&json!({"prompt": {"text": "m"}, "fileIds": []})).is_err());
         assert!(parse_follow_up(&json!({})).is_err());
         assert!(parse_follow_up(&json!({"prompt": {"text": ""}})).is_err());

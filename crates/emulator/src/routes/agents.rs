@@ -18,7 +18,10 @@ use crate::server::Shared;
 async fn body_json(shared: &Shared, req: Request<Incoming>) -> Result<serde_json::Value, ApiError> {
     let (max, depth) = {
         let st = shared.lock();
-        (st.config.limits.max_json_bytes, st.config.limits.max_json_depth)
+        (
+            st.config.limits.max_json_bytes,
+            st.config.limits.max_json_depth,
+        )
     };
     read_json(req.into_body(), max, depth).await
 }
@@ -31,7 +34,9 @@ pub(super) async fn launch(
     let v = body_json(shared, req).await?;
     let plan = parse_launch(&v).map_err(ApiError::invalid)?;
     let now = shared.clock.now_ms();
-    let agent = shared.lock().launch(key, plan, now, &shared.public_origin)?;
+    let agent = shared
+        .lock()
+        .launch(key, plan, now, &shared.public_origin)?;
     Ok(json_response(CREATED, &json!({ "data": agent })))
 }
 
@@ -57,18 +62,30 @@ pub(super) fn list(
         }
     }
     let now = shared.clock.now_ms();
-    let v = shared.lock().list_agents(&key.user, &q, now, &shared.public_origin)?;
+    let v = shared
+        .lock()
+        .list_agents(&key.user, &q, now, &shared.public_origin)?;
     Ok(json_response(StatusCode::OK, &v))
 }
 
-pub(super) fn get(shared: &Shared, key: &KeyEntry, id: &str) -> Result<Response<RespBody>, ApiError> {
+pub(super) fn get(
+    shared: &Shared,
+    key: &KeyEntry,
+    id: &str,
+) -> Result<Response<RespBody>, ApiError> {
     let id = path_uuid(id, "id")?;
     let now = shared.clock.now_ms();
-    let a = shared.lock().get_agent(&key.user, id, now, &shared.public_origin)?;
+    let a = shared
+        .lock()
+        .get_agent(&key.user, id, now, &shared.public_origin)?;
     Ok(json_response(StatusCode::OK, &json!({ "data": a })))
 }
 
-pub(super) fn delete(shared: &Shared, key: &KeyEntry, id: &str) -> Result<Response<RespBody>, ApiError> {
+pub(super) fn delete(
+    shared: &Shared,
+    key: &KeyEntry,
+    id: &str,
+) -> Result<Response<RespBody>, ApiError> {
     let id = path_uuid(id, "id")?;
     shared.lock().delete(&key.user, id)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
@@ -108,13 +125,21 @@ pub(super) async fn follow_up(
     let v = body_json(shared, req).await?;
     let prompt = parse_follow_up(&v).map_err(ApiError::invalid)?;
     let now = shared.clock.now_ms();
-    let a = shared.lock().follow_up(&key.user, id, prompt, now, &shared.public_origin)?;
+    let a = shared
+        .lock()
+        .follow_up(&key.user, id, prompt, now, &shared.public_origin)?;
     Ok(json_response(StatusCode::ACCEPTED, &json!({ "data": a })))
 }
 
-pub(super) fn stop(shared: &Shared, key: &KeyEntry, id: &str) -> Result<Response<RespBody>, ApiError> {
+pub(super) fn stop(
+    shared: &Shared,
+    key: &KeyEntry,
+    id: &str,
+) -> Result<Response<RespBody>, ApiError> {
     let id = path_uuid(id, "id")?;
     let now = shared.clock.now_ms();
-    let a = shared.lock().stop(&key.user, id, now, &shared.public_origin)?;
+    let a = shared
+        .lock()
+        .stop(&key.user, id, now, &shared.public_origin)?;
     Ok(json_response(StatusCode::OK, &json!({ "data": a })))
 }

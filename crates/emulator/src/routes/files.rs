@@ -15,7 +15,9 @@ use crate::server::Shared;
 
 fn multer_error(e: multer::Error, limit: u64) -> ApiError {
     match e {
-        multer::Error::FieldSizeExceeded { field_name, .. } if field_name.as_deref() == Some("file") => {
+        multer::Error::FieldSizeExceeded { field_name, .. }
+            if field_name.as_deref() == Some("file") =>
+        {
             ApiError::payload_too_large(limit)
         }
         multer::Error::StreamSizeExceeded { .. } => ApiError::payload_too_large(limit),
@@ -33,13 +35,21 @@ pub(super) async fn upload(
     req: Request<Incoming>,
 ) -> Result<Response<RespBody>, ApiError> {
     let limits = shared.lock().config.limits.clone();
-    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(ApiError::bad_request(vec![], "Content-Type must be multipart/form-data"));
+        return Err(ApiError::bad_request(
+            vec![],
+            "Content-Type must be multipart/form-data",
+        ));
     }
     let boundary = multer::parse_boundary(ct)
         .map_err(|_| ApiError::bad_request(vec![], "multipart boundary missing"))?;
-    let overhead = u64::from(limits.max_multipart_parts) * (limits.max_multipart_field_bytes + 4096);
+    let overhead =
+        u64::from(limits.max_multipart_parts) * (limits.max_multipart_field_bytes + 4096);
     let whole = limits.max_upload_bytes.saturating_add(overhead);
     // Refuse a declared oversize body before reading any of it.
     let declared = req
@@ -77,7 +87,10 @@ pub(super) async fn upload(
         match field.name() {
             Some("file") => {
                 if seen_file {
-                    return Err(ApiError::bad_request(issue_path!["file"], "Only one file per upload"));
+                    return Err(ApiError::bad_request(
+                        issue_path!["file"],
+                        "Only one file per upload",
+                    ));
                 }
                 seen_file = true;
                 up.filename = field.file_name().map(str::to_owned);
@@ -117,6 +130,8 @@ pub(super) fn search(
     let limit = parse_limit(get("limit"), 10, 50)?;
     let cursor = query_uuid(get("cursor"), "cursor")?;
     let integration = query_uuid(get("integrationId"), "integrationId")?;
-    let v = shared.lock().search_files(&key.user, &query, limit, cursor, integration)?;
+    let v = shared
+        .lock()
+        .search_files(&key.user, &query, limit, cursor, integration)?;
     Ok(json_response(StatusCode::OK, &v))
 }

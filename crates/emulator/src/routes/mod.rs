@@ -92,7 +92,9 @@ impl Route {
 
 /// Matches a method and path (with the `/api/v0` prefix).
 pub fn match_route(method: &Method, path: &str) -> Matched {
-    let Some(rest) = path.strip_prefix(API_PREFIX) else { return Matched::NotFound };
+    let Some(rest) = path.strip_prefix(API_PREFIX) else {
+        return Matched::NotFound;
+    };
     let rest = rest.trim_end_matches('/');
     let segs: Vec<&str> = rest.split('/').skip(1).collect();
     let m = method.clone();
@@ -103,10 +105,16 @@ pub fn match_route(method: &Method, path: &str) -> Matched {
             .map_or(Matched::WrongMethod(template), |(_, r)| Matched::Route(r))
     };
     match segs.as_slice() {
-        ["agents"] => pick("/agents", vec![(Method::POST, Route::Launch), (Method::GET, Route::List)]),
+        ["agents"] => pick(
+            "/agents",
+            vec![(Method::POST, Route::Launch), (Method::GET, Route::List)],
+        ),
         ["agents", id] => pick(
             "/agents/{id}",
-            vec![(Method::GET, Route::Get(id.to_string())), (Method::DELETE, Route::Delete(id.to_string()))],
+            vec![
+                (Method::GET, Route::Get(id.to_string())),
+                (Method::DELETE, Route::Delete(id.to_string())),
+            ],
         ),
         ["agents", id, "conversation"] => pick(
             "/agents/{id}/conversation",
@@ -114,14 +122,19 @@ pub fn match_route(method: &Method, path: &str) -> Matched {
         ),
         ["agents", id, "artifacts", aid] => pick(
             "/agents/{id}/artifacts/{artifactId}",
-            vec![(Method::GET, Route::Artifact(id.to_string(), aid.to_string()))],
+            vec![(
+                Method::GET,
+                Route::Artifact(id.to_string(), aid.to_string()),
+            )],
         ),
-        ["agents", id, "followup"] => {
-            pick("/agents/{id}/followup", vec![(Method::POST, Route::FollowUp(id.to_string()))])
-        }
-        ["agents", id, "stop"] => {
-            pick("/agents/{id}/stop", vec![(Method::POST, Route::Stop(id.to_string()))])
-        }
+        ["agents", id, "followup"] => pick(
+            "/agents/{id}/followup",
+            vec![(Method::POST, Route::FollowUp(id.to_string()))],
+        ),
+        ["agents", id, "stop"] => pick(
+            "/agents/{id}/stop",
+            vec![(Method::POST, Route::Stop(id.to_string()))],
+        ),
         ["files", "upload"] => pick("/files/upload", vec![(Method::POST, Route::Upload)]),
         ["files", "search"] => pick("/files/search", vec![(Method::GET, Route::Search)]),
         ["workflows"] => pick("/workflows", vec![(Method::GET, Route::Workflows)]),
@@ -155,7 +168,10 @@ fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                match (b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+                match (
+                    b.get(i + 1).copied().and_then(hex),
+                    b.get(i + 2).copied().and_then(hex),
+                ) {
                     (Some(h), Some(l)) => {
                         out.push(h * 16 + l);
                         i += 2;
@@ -186,8 +202,10 @@ pub(crate) fn parse_limit(v: Option<&str>, default: usize, max: usize) -> Result
 
 /// Reads an optional uuid query parameter.
 pub(crate) fn query_uuid(v: Option<&str>, name: &str) -> Result<Option<Uuid>, ApiError> {
-    v.map(|s| Uuid::try_parse(s).map_err(|_| ApiError::bad_request(issue_path![name], "Invalid uuid")))
-        .transpose()
+    v.map(|s| {
+        Uuid::try_parse(s).map_err(|_| ApiError::bad_request(issue_path![name], "Invalid uuid"))
+    })
+    .transpose()
 }
 
 fn bearer(req: &Request<Incoming>) -> Option<&str> {
@@ -215,7 +233,9 @@ pub async fn handle(shared: &Shared, route: Route, req: Request<Incoming>) -> Re
         let st = shared.lock();
         bearer(&req).and_then(|t| st.keys.get(t).cloned())
     };
-    let Some(key) = key else { return ApiError::unauthorized().into_response() };
+    let Some(key) = key else {
+        return ApiError::unauthorized().into_response();
+    };
     if !key.allows(route.scope()) {
         return ApiError::forbidden(route.scope()).into_response();
     }
@@ -276,14 +296,26 @@ mod tests {
     fn matches_every_route() {
         let id = "019a0000-0000-7000-8000-000000000001";
         let r = |m: Method, p: &str| match_route(&m, p);
-        assert_eq!(r(Method::POST, "/api/v0/agents"), Matched::Route(Route::Launch));
-        assert_eq!(r(Method::GET, "/api/v0/agents/"), Matched::Route(Route::List));
-        assert_eq!(r(Method::GET, &format!("/api/v0/agents/{id}")), Matched::Route(Route::Get(id.into())));
+        assert_eq!(
+            r(Method::POST, "/api/v0/agents"),
+            Matched::Route(Route::Launch)
+        );
+        assert_eq!(
+            r(Method::GET, "/api/v0/agents/"),
+            Matched::Route(Route::List)
+        );
+        assert_eq!(
+            r(Method::GET, &format!("/api/v0/agents/{id}")),
+            Matched::Route(Route::Get(id.into()))
+        );
         assert_eq!(
             r(Method::GET, &format!("/api/v0/agents/{id}/artifacts/x")),
             Matched::Route(Route::Artifact(id.into(), "x".into()))
         );
-        assert_eq!(r(Method::PUT, "/api/v0/agents"), Matched::WrongMethod("/agents"));
+        assert_eq!(
+            r(Method::PUT, "/api/v0/agents"),
+            Matched::WrongMethod("/agents")
+        );
         assert_eq!(r(Method::GET, "/api/v1/agents"), Matched::NotFound);
         assert_eq!(r(Method::GET, "/api/v0/nope"), Matched::NotFound);
     }

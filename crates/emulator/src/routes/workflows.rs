@@ -7,7 +7,10 @@ use super::{parse_limit, query_pairs, query_uuid};
 use crate::http::{ApiError, RespBody, json_response};
 use crate::server::Shared;
 
-pub(super) fn list(shared: &Shared, req: &Request<Incoming>) -> Result<Response<RespBody>, ApiError> {
+pub(super) fn list(
+    shared: &Shared,
+    req: &Request<Incoming>,
+) -> Result<Response<RespBody>, ApiError> {
     let pairs = query_pairs(req.uri().query());
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let limit = parse_limit(get("limit"), 20, 100)?;

@@ -36,7 +36,9 @@ impl Resp {
 pub async fn manual(mut cfg: EmulatorConfig) -> (RunningEmulator, Arc<Clock>) {
     cfg.start_time_ms = Some(START_MS);
     let clock = Arc::new(Clock::manual(START_MS));
-    let emu = Emulator::start_with_clock(cfg, clock.clone()).await.expect("emulator starts");
+    let emu = Emulator::start_with_clock(cfg, clock.clone())
+        .await
+        .expect("emulator starts");
     (emu, clock)
 }
 
@@ -56,14 +58,21 @@ pub async fn try_send(
     let tcp = TcpStream::connect(emu.local_addr()).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
     tokio::spawn(conn);
-    let mut b = Request::builder().method(method).uri(path).header("host", "localhost");
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
     for (k, v) in headers {
         b = b.header(*k, v.as_str());
     }
     let resp = sender.send_request(b.body(Full::new(body))?).await?;
     let (parts, body) = resp.into_parts();
     let body = body.collect().await?.to_bytes();
-    Ok(Resp { status: parts.status.as_u16(), headers: parts.headers, body })
+    Ok(Resp {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    })
 }
 
 pub async fn send(
@@ -84,7 +93,9 @@ pub async fn send(
         }
         None => Bytes::new(),
     };
-    try_send(emu, method, path, &headers, bytes).await.expect("request completes")
+    try_send(emu, method, path, &headers, bytes)
+        .await
+        .expect("request completes")
 }
 
 /// Shorthand for an API call with the default key.
@@ -98,7 +109,13 @@ pub async fn control(emu: &RunningEmulator, method: &str, path: &str, body: Opti
 
 /// Launches a simple agent and returns its id.
 pub async fn launch(emu: &RunningEmulator, text: &str) -> String {
-    let r = api(emu, "POST", "/agents", Some(serde_json::json!({"prompt": {"text": text}}))).await;
+    let r = api(
+        emu,
+        "POST",
+        "/agents",
+        Some(serde_json::json!({"prompt": {"text": text}})),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     r.json()["data"]["id"].as_str().unwrap().to_owned()
 }

@@ -80,7 +80,9 @@ impl Plan {
         let mut out = Vec::new();
         // Confirmations first: they are how agents leave the fleet.
         while out.len() < budget {
-            let Some(id) = self.confirm.pop_first() else { break };
+            let Some(id) = self.confirm.pop_first() else {
+                break;
+            };
             if let Some(t) = self.agents.get_mut(&id)
                 && !t.busy
             {
@@ -218,7 +220,10 @@ mod tests {
         let mut p = plan();
         let t0 = Instant::now();
         p.track(id(1), t0);
-        assert!(p.next_work(t0, 8).is_empty(), "nothing due before the initial delay");
+        assert!(
+            p.next_work(t0, 8).is_empty(),
+            "nothing due before the initial delay"
+        );
         assert_eq!(p.next_wake(), Some(t0 + p.initial()));
         let t1 = t0 + p.initial();
         assert_eq!(p.next_work(t1, 8), vec![Work::Poll(id(1))]);
@@ -299,7 +304,9 @@ mod tests {
         let t1 = t0 + p.initial();
         let first = p.next_work(t1, 1);
         assert_eq!(first.len(), 1);
-        let Work::Poll(polled) = first[0].clone() else { panic!() };
+        let Work::Poll(polled) = first[0].clone() else {
+            panic!()
+        };
         p.on_poll_failed(t1, &polled);
         let second = p.next_work(t1, 8);
         assert_eq!(second.len(), 1, "the failed one waits for its backoff");
