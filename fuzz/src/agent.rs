@@ -36,7 +36,11 @@ pub(crate) fn check_agent(agent: &Agent) {
 
 pub(crate) fn check_status(status: &AgentStatus) {
     assert_eq!(status.is_active(), !status.is_terminal());
-    assert_eq!(&AgentStatus::parse(status.as_str()), status, "status re-parse");
+    assert_eq!(
+        &AgentStatus::parse(status.as_str()),
+        status,
+        "status re-parse"
+    );
     if let AgentStatus::Unknown(raw) = status {
         // A known name in any case is never kept as unknown, and unknown stays active.
         assert!(

@@ -15,13 +15,20 @@ pub fn check(data: &[u8]) {
     };
     let root = base.as_str();
     assert_eq!(base.to_string(), root);
-    assert!(root.starts_with(base.origin()), "root starts with the origin");
+    assert!(
+        root.starts_with(base.origin()),
+        "root starts with the origin"
+    );
     assert!(root.ends_with("/api/v0"), "root ends with /api/v0: {root}");
     assert!(
         base.origin().starts_with(&format!("{}://", base.scheme())),
         "origin has the scheme"
     );
-    assert_eq!(base.host(), base.host().to_ascii_lowercase(), "host is lower-cased");
+    assert_eq!(
+        base.host(),
+        base.host().to_ascii_lowercase(),
+        "host is lower-cased"
+    );
     assert!(!base.host().is_empty());
     if let Some(port) = base.port() {
         assert_ne!(port, 0);
@@ -32,7 +39,10 @@ pub fn check(data: &[u8]) {
     assert_eq!(again, base, "parse is not idempotent");
     assert_eq!(ApiBase::parse(&format!("{root}/")).as_ref(), Ok(&base));
     let uri: http::Uri = root.parse().expect("root is a URI");
-    assert_eq!(uri.host().map(str::to_ascii_lowercase).as_deref(), Some(host_of(&base)));
+    assert_eq!(
+        uri.host().map(str::to_ascii_lowercase).as_deref(),
+        Some(base.host())
+    );
 
     // Every builder produces a URI under the root.
     let id: AgentId = "019abc12-3456-7890-abcd-ef1234567890".parse().expect("id");
@@ -46,24 +56,34 @@ pub fn check(data: &[u8]) {
         assert!(req.uri().to_string().starts_with(root));
     }
     let cursor = rest.to_owned();
-    let req = request::list_agents(&base, &ListAgentsQuery::new().limit(5).cursor(cursor.clone()))
-        .expect("valid limit");
-    assert_eq!(query_param(req.uri(), "cursor").as_deref(), Some(cursor.as_str()));
+    let req = request::list_agents(
+        &base,
+        &ListAgentsQuery::new().limit(5).cursor(cursor.clone()),
+    )
+    .expect("valid limit");
+    assert_eq!(
+        query_param(req.uri(), "cursor").as_deref(),
+        Some(cursor.as_str())
+    );
     let req = request::list_workflows(&base, &ListWorkflowsQuery::new().cursor(cursor.clone()))
         .expect("no limit");
-    assert_eq!(query_param(req.uri(), "cursor").as_deref(), Some(cursor.as_str()));
-    match request::search_files(&base, &FileSearchQuery::new(cursor.clone()).integration("i")) {
+    assert_eq!(
+        query_param(req.uri(), "cursor").as_deref(),
+        Some(cursor.as_str())
+    );
+    match request::search_files(
+        &base,
+        &FileSearchQuery::new(cursor.clone()).integration("i"),
+    ) {
         Ok(req) => {
             assert!(!cursor.trim().is_empty());
-            assert_eq!(query_param(req.uri(), "query").as_deref(), Some(cursor.as_str()));
+            assert_eq!(
+                query_param(req.uri(), "query").as_deref(),
+                Some(cursor.as_str())
+            );
         }
         Err(_) => assert!(cursor.trim().is_empty(), "a non-blank query refused"),
     }
-}
-
-/// The host as `http::Uri` reports it (IPv6 literals keep their brackets in both).
-fn host_of(base: &ApiBase) -> &str {
-    base.host()
 }
 
 /// The decoded value of the first `key=` parameter of a URI.

@@ -26,10 +26,16 @@ fn parse(data: &[u8]) -> Input<'_> {
     consumed += first.len();
     let first = String::from_utf8_lossy(first);
     let mut words = first.split_ascii_whitespace();
-    let code = words.next().and_then(|w| w.parse::<u64>().ok()).unwrap_or(200);
+    let code = words
+        .next()
+        .and_then(|w| w.parse::<u64>().ok())
+        .unwrap_or(200);
     let code = u16::try_from(100 + code % 900).expect("below 1000");
     let status = StatusCode::from_u16(code).expect("100-999 is a valid status");
-    let wall_secs = words.next().and_then(|w| w.parse::<u64>().ok()).unwrap_or(784_111_767);
+    let wall_secs = words
+        .next()
+        .and_then(|w| w.parse::<u64>().ok())
+        .unwrap_or(784_111_767);
     let wall = UNIX_EPOCH + Duration::from_secs(wall_secs % 253_402_300_800);
     let mut headers = HeaderMap::new();
     for line in lines {
@@ -43,7 +49,8 @@ fn parse(data: &[u8]) -> Input<'_> {
             continue;
         };
         let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii_start());
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
         {
             headers.append(name, value);
         }
@@ -116,7 +123,10 @@ fn check_one(input: &Input<'_>, got: &Classification, cap: Duration) {
             if serde_json::from_slice::<serde_json::Value>(input.body)
                 .map_or(true, |v| !v.is_object())
             {
-                assert!(issues.is_empty(), "issues from a body that is not an object");
+                assert!(
+                    issues.is_empty(),
+                    "issues from a body that is not an object"
+                );
             }
         }
         C::Conflict => assert_eq!(code, 409),
@@ -124,8 +134,10 @@ fn check_one(input: &Input<'_>, got: &Classification, cap: Duration) {
         C::Other { status } => {
             assert_eq!(*status, code);
             assert!(
-                !matches!(code, 200..=399 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429)
-                    && !matches!(code, 500 | 502 | 503 | 504),
+                !matches!(
+                    code,
+                    200..=399 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429
+                ) && !matches!(code, 500 | 502 | 503 | 504),
                 "{code} classified as Other"
             );
         }

@@ -44,10 +44,16 @@ fn check_answer(conversation: &Conversation) {
         .map(|m| m.text.as_str())
         .collect();
     match &answer {
-        None => assert!(after.is_empty(), "assistant text after the last user row lost"),
+        None => assert!(
+            after.is_empty(),
+            "assistant text after the last user row lost"
+        ),
         Some(a) => {
             assert!(!a.trim().is_empty(), "blank answer");
-            assert!(!after.is_empty(), "answer with no assistant row after the user row");
+            assert!(
+                !after.is_empty(),
+                "answer with no assistant row after the user row"
+            );
             assert!(a.starts_with(after[0]) && a.ends_with(after[after.len() - 1]));
             assert!(a.len() >= after.iter().map(|t| t.len()).sum::<usize>());
         }

@@ -19,11 +19,20 @@ pub fn check(data: &[u8]) {
     );
     let Some(body) = decoded else { return };
     let obj = obj.expect("checked above");
-    assert_eq!(body.error, obj.get("error").and_then(Value::as_str).unwrap_or(""));
-    assert_eq!(body.code.as_deref(), obj.get("code").and_then(Value::as_str));
+    assert_eq!(
+        body.error,
+        obj.get("error").and_then(Value::as_str).unwrap_or("")
+    );
+    assert_eq!(
+        body.code.as_deref(),
+        obj.get("code").and_then(Value::as_str)
+    );
     for issue in &body.issues {
         let shown = issue.to_string();
-        assert!(shown.ends_with(&issue.message), "issue display ends with its message");
+        assert!(
+            shown.ends_with(&issue.message),
+            "issue display ends with its message"
+        );
     }
     let again = decode_error_body(&to_json(&body)).expect("re-encoded error body decodes");
     assert_eq!(again, body, "error body round trip");

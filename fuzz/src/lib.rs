@@ -46,12 +46,19 @@ pub const TARGETS: &[Target] = &[
 /// A decode error must stay short and never echo the body (bodies can hold secrets).
 pub(crate) fn check_decode_error(err: &DecodeError, body: &[u8]) {
     let shown = err.to_string();
-    assert!(shown.len() <= 200, "decode error too long: {} bytes", shown.len());
+    assert!(
+        shown.len() <= 200,
+        "decode error too long: {} bytes",
+        shown.len()
+    );
     assert!(err.reason().len() <= 120, "reason too long");
     // A body long enough to be distinctive must not appear whole in the message.
     if body.len() >= 200 {
         let body = String::from_utf8_lossy(body);
-        assert!(!shown.contains(body.as_ref()), "decode error echoes the body");
+        assert!(
+            !shown.contains(body.as_ref()),
+            "decode error echoes the body"
+        );
     }
 }
 

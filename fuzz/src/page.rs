@@ -33,8 +33,7 @@ pub fn check(data: &[u8]) {
                     assert_eq!(found.name, slot.name);
                 }
             }
-            let again =
-                decode_workflow_page(&to_json(&page)).expect("workflow page re-decodes");
+            let again = decode_workflow_page(&to_json(&page)).expect("workflow page re-decodes");
             assert_eq!(again, page, "workflow page round trip");
         }
         Err(err) => check_decode_error(&err, data),

@@ -13,7 +13,11 @@ pub fn check(data: &[u8]) {
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
             "encoded output has a reserved character"
         );
-        assert_eq!(percent_decode(&encoded).as_deref(), Some(text), "round trip");
+        assert_eq!(
+            percent_decode(&encoded).as_deref(),
+            Some(text),
+            "round trip"
+        );
         match percent_decode(text) {
             Some(decoded) => {
                 assert!(decoded.len() <= text.len());

@@ -17,7 +17,11 @@ pub fn check(data: &[u8]) {
         check_timestamp(&Timestamp::from(s));
         // Two prefixes of the input: `differs_from` stays symmetric.
         let (a, b) = (Timestamp::from(s), Timestamp::from(s.trim_end_matches('Z')));
-        assert_eq!(a.differs_from(&b), b.differs_from(&a), "differs_from symmetry");
+        assert_eq!(
+            a.differs_from(&b),
+            b.differs_from(&a),
+            "differs_from symmetry"
+        );
     }
 }
 
@@ -29,9 +33,19 @@ pub(crate) fn check_timestamp(t: &Timestamp) {
     const DAY: i64 = 86_400_000;
     assert!((-62_167_219_200_000 - DAY..=253_402_300_799_999 + DAY).contains(&ms));
     if let Some(canonical) = Timestamp::from_unix_millis(ms) {
-        assert_eq!(canonical.unix_millis(), Some(ms), "canonical form re-parses");
-        assert!(!t.differs_from(&canonical), "same instant counted as a change");
-        assert!(!canonical.differs_from(t), "same instant counted as a change");
+        assert_eq!(
+            canonical.unix_millis(),
+            Some(ms),
+            "canonical form re-parses"
+        );
+        assert!(
+            !t.differs_from(&canonical),
+            "same instant counted as a change"
+        );
+        assert!(
+            !canonical.differs_from(t),
+            "same instant counted as a change"
+        );
     }
     if let Some(later) = Timestamp::from_unix_millis(ms + 1) {
         assert!(t.differs_from(&later), "a later instant is a change");

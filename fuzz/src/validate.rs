@@ -41,7 +41,10 @@ fn check_launch(req: &LaunchRequest, value: &Value) {
     let again: LaunchRequest = serde_json::from_slice(&encoded).expect("launch re-decodes");
     assert_eq!(&again, req, "launch round trip");
     let encoded_value: Value = serde_json::from_slice(&encoded).expect("JSON");
-    assert_eq!(summary(&typed), summary(&validate_launch_json(&encoded_value)));
+    assert_eq!(
+        summary(&typed),
+        summary(&validate_launch_json(&encoded_value))
+    );
     // The builder validates the same way and sends the same body.
     let base = ApiBase::parse("https://acme.nomic.ai").expect("valid base");
     match request::launch(&base, req) {

@@ -47,6 +47,14 @@ async fn launch_wait_read(wire: Wire) {
             .unwrap();
         assert_eq!(n as usize, content.bytes.len());
         assert_eq!(streamed, content.bytes);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("artifact");
+        let n = c
+            .download_artifact_to_file(agent.id(), meta.id, &file)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), content.bytes);
+        assert_eq!(n as usize, content.bytes.len());
     }
 
     let listed: Vec<_> = c

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use futures_util::TryStreamExt;
 use nomic_agent::{
     AgentStatus, Error, FileSearchQuery, Image, ImageExt, LaunchRequest, MediaType, UploadForm,
-    WorkflowInput,
+    WorkflowId, WorkflowInput,
 };
 use nomic_agent_tests::{SCALE, Wire, client, config, start};
 
@@ -154,6 +154,21 @@ async fn workflows_prompt_driven_and_file_slots() {
     assert_eq!(
         emu.counters().agents_created_per_user.values().sum::<u64>(),
         launches_before
+    );
+    // An unknown workflow: found missing before launching, or reported by the server.
+    let unknown: WorkflowId = "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap();
+    let err = c
+        .launch_workflow(unknown, WorkflowInput::Prompt("hi".into()))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let err = c
+        .launch(LaunchRequest::prompt("hi").workflow(unknown))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_not_found() && err.to_string().contains("workflow"),
+        "{err}"
     );
     let names: BTreeSet<_> = workflows.iter().map(|w| w.name.as_str()).collect();
     assert!(names.len() >= 2);

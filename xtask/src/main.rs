@@ -3,10 +3,13 @@
 //! Commands:
 //! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test.
 //! - `check-deps`: the architecture's dependency boundaries only.
+//! - `fuzz`: the cargo-fuzz targets in `fuzz/` (nightly), or `fuzz --replay` of their corpus
+//!   (stable).
 
 mod check_deps;
 mod ci;
 mod cmd;
+mod fuzz;
 
 use std::process::ExitCode;
 
@@ -15,6 +18,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("check-deps") => check_deps::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -35,6 +39,8 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          commands:\n  \
          ci           fmt check, clippy -D warnings, check-deps, all tests\n  \
-         check-deps   fail if core depends on IO crates or the emulator depends on core"
+         check-deps   fail if core depends on IO crates or the emulator depends on core\n  \
+         fuzz         [--seconds N] [--target NAME] run the fuzz targets (nightly);\n               \
+         --replay replays the committed fuzz corpus on stable"
     );
 }

@@ -13,6 +13,9 @@ use crate::exit::{CliError, Exit};
 /// The embedded emulator's time scale: a turn (0.5 s waiting + 2 s running nominal) visibly
 /// passes through `waiting` and `running` and finishes in about 1.5 s.
 pub const EMBEDDED_TIME_SCALE: f64 = 0.6;
+/// Overrides [`EMBEDDED_TIME_SCALE`] (for tests and impatient demos; not part of the
+/// interface contract).
+pub const ENV_EMBEDDED_TIME_SCALE: &str = "NOMIC_AGENT_EMULATOR_TIME_SCALE";
 /// Poll delays against the embedded emulator (it is local, so polling fast costs nothing).
 const EMBEDDED_POLL: (f64, f64) = (0.2, 0.5);
 /// The documented defaults (SKILL.md: start at 2 s, cap at 30 s).
@@ -115,12 +118,27 @@ pub async fn connect(g: &GlobalArgs, console: &Console) -> Result<Connection, Cl
     }
 }
 
+/// The embedded time scale: [`EMBEDDED_TIME_SCALE`] unless the environment overrides it.
+fn embedded_time_scale() -> Result<f64, CliError> {
+    match std::env::var(ENV_EMBEDDED_TIME_SCALE) {
+        Err(_) => Ok(EMBEDDED_TIME_SCALE),
+        Ok(raw) => match raw.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+            _ => Err(CliError::usage(format!(
+                "{ENV_EMBEDDED_TIME_SCALE}={raw:?}: expected a positive number"
+            ))),
+        },
+    }
+}
+
 /// Starts an emulator on `127.0.0.1:0` at the embedded time scale.
 pub async fn start_embedded() -> Result<RunningEmulator, CliError> {
-    let cfg = EmulatorConfig {
-        time_scale: EMBEDDED_TIME_SCALE,
+    let mut cfg = EmulatorConfig {
+        time_scale: embedded_time_scale()?,
         ..EmulatorConfig::default()
     };
+    // Half the emulator's default stale window: the follow-up race still shows, briefly.
+    cfg.lifecycle.stale_window_ms = 1000;
     Emulator::start(cfg).await.map_err(|e| CliError {
         exit: Exit::Transport,
         message: format!("could not start the embedded emulator: {e}"),

@@ -1,3 +1,102 @@
-//! `nomic-agent`: the command-line client (work in progress).
+//! `nomic-agent`: launch, wait for, follow up and inspect Nomic agents from the shell.
+//!
+//! The interface, the `--json` shapes and the exit codes are a contract (`docs/cli.md`).
+//! Without a base URL every command runs against an emulator started in this process.
 
-fn main() {}
+mod args;
+mod commands;
+mod connect;
+mod console;
+mod exit;
+mod inputs;
+mod logging;
+mod progress;
+mod redact;
+mod save;
+mod turn;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+use crate::console::Console;
+use crate::exit::{CliError, Exit};
+use crate::redact::Redactor;
+
+/// The key as given on the command line or in `NOMIC_API_KEY`, found before parsing so that
+/// even clap's own error messages are scrubbed.
+fn raw_key(argv: &[OsString]) -> Option<String> {
+    let mut it = argv.iter().filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        if a == "--api-key" {
+            return it.next().map(str::to_owned);
+        }
+        if let Some(v) = a.strip_prefix("--api-key=") {
+            return Some(v.to_owned());
+        }
+    }
+    std::env::var("NOMIC_API_KEY").ok()
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let redactor = Redactor::new(raw_key(&argv).as_deref().map(str::trim));
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            let text = redactor.scrub(&text);
+            // --help and --version are not errors.
+            if e.use_stderr() {
+                eprint!("{text}");
+                return Exit::Usage.into();
+            }
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+    };
+    logging::init(cli.global.verbose, redactor.clone());
+    let console = Console::new(redactor, cli.global.json, cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            console.report(&CliError::io(format!("could not start the runtime: {e}")));
+            return Exit::Transport.into();
+        }
+    };
+    let result = runtime.block_on(commands::dispatch(cli, console.clone()));
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            console.report(&e);
+            e.exit.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn key_is_found_in_both_flag_forms() {
+        assert_eq!(
+            raw_key(&argv(&["x", "--api-key", "npk_a", "run", "p"])).as_deref(),
+            Some("npk_a")
+        );
+        assert_eq!(
+            raw_key(&argv(&["x", "run", "p", "--api-key=npk_b"])).as_deref(),
+            Some("npk_b")
+        );
+    }
+}

@@ -72,14 +72,14 @@ pub fn url_of(agent: &Agent, info: &nomic_agent::AgentInfo) -> String {
 
 /// Waits for the agent's current turn, showing its status changes, and returns the outcome.
 pub async fn wait_shown(agent: &Agent, console: &Console) -> Result<TurnOutcome, CliError> {
-    let display = StatusDisplay::start(console, &agent.id().to_string(), &agent.url());
+    let shown = StatusDisplay::start(console, &agent.id().to_string(), &agent.url());
     let mut changes = std::pin::pin!(agent.watch());
     while let Some(change) = changes.next().await {
-        display.update(&change?.to);
+        shown.update(&change?.to);
     }
     let outcome = agent.wait().await?;
-    display.finish();
-    tracing::debug!(status = %outcome.status, secs = display.elapsed(), "turn ended");
+    shown.finish();
+    tracing::debug!(status = %outcome.status, secs = shown.elapsed(), "turn ended");
     Ok(outcome)
 }
 

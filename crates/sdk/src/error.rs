@@ -231,10 +231,13 @@ impl Error {
                     .into(),
             },
             TurnError::AgentGone => Error::NotFound {
+                // Before the agent exists, a 404 can only be about the launch's workflow.
                 what: agent
                     .map(|a| format!("agent {a}"))
-                    .unwrap_or_else(|| "the agent".into()),
+                    .unwrap_or_else(|| "the workflow named in the launch".into()),
             },
+            TurnError::Api { status: 429, .. } => Error::RateLimited { retry_after: None },
+            TurnError::Api { status: 413, .. } => Error::PayloadTooLarge,
             TurnError::StaleAfterFollowUp => Error::StaleAfterFollowUp,
             TurnError::Api {
                 status,
@@ -361,6 +364,26 @@ mod tests {
         );
         assert!(matches!(e, Error::SpendLimit { .. }));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn turn_errors_keep_their_meaning() {
+        let id: AgentId = "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap();
+        let e = Error::from_turn(
+            TurnError::Api {
+                status: 429,
+                code: Some("rate_limited".into()),
+                message: "slow down".into(),
+            },
+            Some(id),
+        );
+        assert!(matches!(e, Error::RateLimited { .. }), "{e}");
+        let e = Error::from_turn(TurnError::AgentGone, Some(id));
+        assert!(e.to_string().contains(&id.to_string()), "{e}");
+        let e = Error::from_turn(TurnError::FollowUpOutcomeUnknown, Some(id));
+        assert!(matches!(e, Error::FollowUpOutcomeUnknown { agent } if agent == id));
+        let e = Error::from_turn(TurnError::DeadlineExceeded, None);
+        assert!(matches!(e, Error::Timeout { .. }));
     }
 
     #[test]

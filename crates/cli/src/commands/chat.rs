@@ -5,7 +5,6 @@ use std::io::{IsTerminal, Write};
 
 use nomic_agent::{FileStore, Session, SessionStart};
 use serde::Serialize;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::Ctx;
 use crate::args::ChatArgs;
@@ -37,6 +36,18 @@ fn classify(line: &str) -> Line<'_> {
     }
 }
 
+/// The next line of stdin, `None` at its end. Read on a blocking thread: stdin has no
+/// portable non-blocking form.
+async fn read_line() -> Result<Option<String>, CliError> {
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|n| (n > 0).then_some(line))
+    });
+    read.await
+        .map_err(|e| CliError::io(format!("could not read stdin: {e}")))?
+        .map_err(|e| CliError::io(format!("could not read stdin: {e}")))
+}
+
 /// `chat`.
 pub async fn chat(ctx: &Ctx, a: ChatArgs) -> Result<Exit, CliError> {
     if a.thread.trim().is_empty() {
@@ -60,7 +71,6 @@ pub async fn chat(ctx: &Ctx, a: ChatArgs) -> Result<Exit, CliError> {
             .note("type a message and press Enter; /quit or Ctrl-D ends the chat");
     }
 
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut turns = Vec::new();
     let mut exit = Exit::Success;
     loop {
@@ -69,11 +79,7 @@ pub async fn chat(ctx: &Ctx, a: ChatArgs) -> Result<Exit, CliError> {
             let _ = write!(err, "you> ");
             let _ = err.flush();
         }
-        let Some(line) = lines
-            .next_line()
-            .await
-            .map_err(|e| CliError::io(format!("could not read stdin: {e}")))?
-        else {
+        let Some(line) = read_line().await? else {
             break;
         };
         let text = match classify(&line) {
