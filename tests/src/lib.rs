@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+pub mod fault_matrix;
+pub mod hostile;
+
 use nomic_agent::{
     Client, ClientBuilder, PollSchedule, RetryAfterPolicy, RetryConfig, TierLimit, TierLimits,
 };

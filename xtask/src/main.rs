@@ -6,10 +6,12 @@
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` (nightly), or `fuzz --replay` of their corpus
 //!   (stable).
 
+mod bench;
 mod check_deps;
 mod ci;
 mod cmd;
 mod fuzz;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -19,6 +21,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("check-deps") => check_deps::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())

@@ -40,19 +40,39 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
     /// Give up waiting after SECS (per request and for the whole wait).
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        global = true,
+        allow_negative_numbers = true
+    )]
     pub timeout: Option<f64>,
     /// Also trust this CA certificate (PEM), e.g. the emulator's --cert-out.
     #[arg(long, value_name = "PEM", global = true)]
     pub ca_cert: Option<PathBuf>,
     /// First status-poll delay in seconds (default 2; fractions allowed).
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        global = true,
+        allow_negative_numbers = true
+    )]
     pub poll_initial: Option<f64>,
     /// Largest status-poll delay in seconds (default 30).
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        global = true,
+        allow_negative_numbers = true
+    )]
     pub poll_max: Option<f64>,
-    /// After a follow-up, how long a stale previous status is tolerated (default 30).
-    #[arg(long, value_name = "SECS", global = true)]
+    /// After a follow-up, how long a stale previous status is tolerated (default 60).
+    #[arg(
+        long,
+        value_name = "SECS",
+        global = true,
+        allow_negative_numbers = true
+    )]
     pub followup_window: Option<f64>,
     /// Log to stderr (-v debug, -vv trace); the API key is never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -211,7 +231,11 @@ pub struct ChatArgs {
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub thread: String,
     /// Where thread → agent ids are kept (JSON).
-    #[arg(long, value_name = "PATH", default_value = ".nomic-agent-sessions.json")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = ".nomic-agent-sessions.json"
+    )]
     pub store: PathBuf,
 }
 
@@ -260,9 +284,14 @@ mod tests {
 
     #[test]
     fn list_statuses_split_on_commas() {
-        let cli =
-            Cli::try_parse_from(["nomic-agent", "list", "--status", "running,waiting", "--all"])
-                .unwrap();
+        let cli = Cli::try_parse_from([
+            "nomic-agent",
+            "list",
+            "--status",
+            "running,waiting",
+            "--all",
+        ])
+        .unwrap();
         match cli.command {
             Command::List(l) => {
                 assert_eq!(l.statuses, ["running", "waiting"]);

@@ -81,11 +81,17 @@ fn secs(name: &str, v: f64) -> Result<Duration, CliError> {
 }
 
 fn base_url(g: &GlobalArgs) -> Option<&str> {
-    g.base_url.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    g.base_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 fn api_key(g: &GlobalArgs) -> Option<&str> {
-    g.api_key.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    g.api_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 /// Connects as the flags say; without a base URL, starts the embedded emulator and says so
@@ -102,8 +108,13 @@ pub async fn connect(g: &GlobalArgs, console: &Console) -> Result<Connection, Cl
         }
         _ => {
             let emu = start_embedded().await?;
+            let ignored = if api_key(g).is_some() {
+                "; the API key given is not used"
+            } else {
+                ""
+            };
             console.always_note(&format!(
-                "no --base-url or NOMIC_BASE_URL: using an embedded emulator at {} (to use a real instance, set NOMIC_BASE_URL=https://<instance>/api/v0 and NOMIC_API_KEY)",
+                "no --base-url or NOMIC_BASE_URL: using an embedded emulator at {} (to use a real instance, set NOMIC_BASE_URL=https://<instance>/api/v0 and NOMIC_API_KEY){ignored}",
                 emu.base_url()
             ));
             let key = emu.default_key().ok_or_else(|| {
@@ -152,7 +163,9 @@ fn build(
     key: &str,
     default_poll: (f64, f64),
 ) -> Result<Client, CliError> {
-    let initial = g.poll_initial.unwrap_or(default_poll.0.min(g.poll_max.unwrap_or(f64::MAX)));
+    let initial = g
+        .poll_initial
+        .unwrap_or(default_poll.0.min(g.poll_max.unwrap_or(f64::MAX)));
     let max = g.poll_max.unwrap_or(default_poll.1.max(initial));
     let initial = secs("--poll-initial", initial)?;
     let max = secs("--poll-max", max)?;
@@ -165,7 +178,7 @@ fn build(
         .user_agent(concat!("nomic-agent-cli/", env!("CARGO_PKG_VERSION")));
     let window = match g.followup_window {
         Some(w) => secs("--followup-window", w)?,
-        None => Duration::from_secs(30),
+        None => nomic_agent::DEFAULT_FOLLOWUP_WINDOW,
     };
     b = b.followup_window(window, FOLLOWUP_POLL.min(initial).min(window));
     if let Some(t) = g.timeout {

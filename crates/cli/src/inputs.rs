@@ -38,9 +38,7 @@ pub struct SlotInput {
 /// that must exist (so a mistyped id is reported instead of uploaded).
 pub fn slot_input(raw: &str) -> Result<SlotInput, CliError> {
     let (slot, value) = raw.split_once('=').ok_or_else(|| {
-        CliError::usage(format!(
-            "--input {raw:?}: expected SLOT=UUID or SLOT=PATH"
-        ))
+        CliError::usage(format!("--input {raw:?}: expected SLOT=UUID or SLOT=PATH"))
     })?;
     let slot = slot.trim();
     if slot.is_empty() || value.is_empty() {
@@ -81,10 +79,7 @@ pub fn existing_files<'a>(
                 )));
             }
             Err(e) => {
-                return Err(CliError::usage(format!(
-                    "{flag} {}: {e}",
-                    p.display()
-                )));
+                return Err(CliError::usage(format!("{flag} {}: {e}", p.display())));
             }
         }
     }

@@ -2,14 +2,14 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::redact::{Redactor, RedactingStderr};
+use crate::redact::{RedactingStderr, Redactor};
 
 /// The filter for a verbosity count: nothing below warnings by default; `-v` adds debug for
 /// this program, the SDK and the transport; `-vv` traces everything.
 pub fn filter_for(verbose: u8) -> &'static str {
     match verbose {
         0 => "warn",
-        1 => "info,nomic_agent=debug,nomic_agent_transport=debug,nomic_agent_cli=debug",
+        1 => "info,nomic_agent=debug,nomic_agent_transport=debug",
         _ => "trace",
     }
 }

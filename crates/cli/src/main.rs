@@ -25,24 +25,25 @@ use crate::console::Console;
 use crate::exit::{CliError, Exit};
 use crate::redact::Redactor;
 
-/// The key as given on the command line or in `NOMIC_API_KEY`, found before parsing so that
-/// even clap's own error messages are scrubbed.
-fn raw_key(argv: &[OsString]) -> Option<String> {
+/// Every key given on the command line or in `NOMIC_API_KEY`, found before parsing so that
+/// even clap's own error messages are scrubbed (whichever one clap ends up using).
+fn raw_keys(argv: &[OsString]) -> Vec<String> {
+    let mut keys: Vec<String> = std::env::var("NOMIC_API_KEY").into_iter().collect();
     let mut it = argv.iter().filter_map(|a| a.to_str());
     while let Some(a) = it.next() {
         if a == "--api-key" {
-            return it.next().map(str::to_owned);
-        }
-        if let Some(v) = a.strip_prefix("--api-key=") {
-            return Some(v.to_owned());
+            keys.extend(it.next().map(str::to_owned));
+        } else if let Some(v) = a.strip_prefix("--api-key=") {
+            keys.push(v.to_owned());
         }
     }
-    std::env::var("NOMIC_API_KEY").ok()
+    keys
 }
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let redactor = Redactor::new(raw_key(&argv).as_deref().map(str::trim));
+    let keys = raw_keys(&argv);
+    let redactor = Redactor::new(keys.iter().map(String::as_str));
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -89,14 +90,18 @@ mod tests {
     }
 
     #[test]
-    fn key_is_found_in_both_flag_forms() {
-        assert_eq!(
-            raw_key(&argv(&["x", "--api-key", "npk_a", "run", "p"])).as_deref(),
-            Some("npk_a")
-        );
-        assert_eq!(
-            raw_key(&argv(&["x", "run", "p", "--api-key=npk_b"])).as_deref(),
-            Some("npk_b")
+    fn keys_are_found_in_both_flag_forms() {
+        let keys = raw_keys(&argv(&[
+            "x",
+            "--api-key",
+            "npk_a",
+            "run",
+            "p",
+            "--api-key=npk_b",
+        ]));
+        assert!(
+            keys.ends_with(&["npk_a".to_owned(), "npk_b".to_owned()]),
+            "{keys:?}"
         );
     }
 }

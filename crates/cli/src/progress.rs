@@ -36,8 +36,10 @@ impl StatusDisplay {
         let mode = if console.json {
             Mode::Quiet
         } else if console.live {
+            // The link also gets a line of its own: the live line is cut to the terminal width.
+            console.note(&format!("agent {agent_id}: {url}"));
             let bar = ProgressBar::new_spinner();
-            let style = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            let style = ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
             bar.set_message(console.redactor().scrub(url).into_owned());

@@ -11,58 +11,75 @@ use std::sync::Arc;
 /// What replaces the key.
 pub const MASK: &str = "<redacted>";
 
-/// Replaces every occurrence of the key in text.
+/// Replaces every occurrence of the key (or of each candidate key) in text.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    key: Option<Arc<str>>,
+    keys: Arc<[Box<str>]>,
 }
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Redactor")
-            .field("active", &self.key.is_some())
+            .field("keys", &self.keys.len())
             .finish()
     }
 }
 
 impl Redactor {
-    /// A redactor for `key`; an empty or absent key redacts nothing.
-    pub fn new(key: Option<&str>) -> Redactor {
-        Redactor {
-            key: key.filter(|k| !k.is_empty()).map(Arc::from),
-        }
+    /// A redactor for every candidate key; empty ones are dropped. Longer keys are masked
+    /// first, so a key that contains another is still masked whole.
+    pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Redactor {
+        let mut keys: Vec<Box<str>> = keys
+            .into_iter()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(Box::from)
+            .collect();
+        keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        keys.dedup();
+        Redactor { keys: keys.into() }
     }
 
-    /// `text` with the key masked.
+    /// `text` with every key masked.
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match &self.key {
-            Some(k) if text.contains(&**k) => Cow::Owned(text.replace(&**k, MASK)),
-            _ => Cow::Borrowed(text),
+        let mut out = Cow::Borrowed(text);
+        for k in self.keys.iter() {
+            if out.contains(&**k) {
+                out = Cow::Owned(out.replace(&**k, MASK));
+            }
         }
+        out
     }
 
     /// Like [`scrub`](Self::scrub) for bytes that may not be UTF-8 (a log line always is).
     pub fn scrub_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        let Some(k) = &self.key else {
-            return Cow::Borrowed(bytes);
-        };
-        let needle = k.as_bytes();
-        if !bytes.windows(needle.len()).any(|w| w == needle) {
-            return Cow::Borrowed(bytes);
-        }
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i..].starts_with(needle) {
-                out.extend_from_slice(MASK.as_bytes());
-                i += needle.len();
-            } else {
-                out.push(bytes[i]);
-                i += 1;
+        let mut out = Cow::Borrowed(bytes);
+        for k in self.keys.iter() {
+            if let Cow::Owned(masked) = mask(&out, k.as_bytes()) {
+                out = Cow::Owned(masked);
             }
         }
-        Cow::Owned(out)
+        out
     }
+}
+
+/// `bytes` with every occurrence of `needle` replaced by [`MASK`].
+fn mask<'a>(bytes: &'a [u8], needle: &[u8]) -> Cow<'a, [u8]> {
+    if !bytes.windows(needle.len()).any(|w| w == needle) {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(needle) {
+            out.extend_from_slice(MASK.as_bytes());
+            i += needle.len();
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A `tracing_subscriber` writer factory: one buffer per event, scrubbed and written to
@@ -123,7 +140,7 @@ mod tests {
 
     #[test]
     fn masks_every_occurrence() {
-        let r = Redactor::new(Some("npk_secret"));
+        let r = Redactor::new(["npk_secret"]);
         assert_eq!(
             r.scrub("a npk_secret b npk_secretnpk_secret"),
             "a <redacted> b <redacted><redacted>"
@@ -137,15 +154,25 @@ mod tests {
 
     #[test]
     fn no_key_changes_nothing() {
-        let r = Redactor::new(None);
+        let r = Redactor::new([]);
         assert_eq!(r.scrub("npk_secret"), "npk_secret");
-        let r = Redactor::new(Some(""));
+        let r = Redactor::new([" "]);
         assert_eq!(&*r.scrub_bytes(b"abc"), b"abc".as_slice());
     }
 
     #[test]
+    fn every_candidate_is_masked_longest_first() {
+        let r = Redactor::new(["npk_a", "npk_abc", "npk_a"]);
+        assert_eq!(r.scrub("npk_abc npk_a"), "<redacted> <redacted>");
+        assert_eq!(
+            &*r.scrub_bytes(b"npk_abcnpk_a"),
+            b"<redacted><redacted>".as_slice()
+        );
+    }
+
+    #[test]
     fn debug_does_not_show_the_key() {
-        let r = Redactor::new(Some("npk_secret"));
+        let r = Redactor::new(["npk_secret"]);
         assert!(!format!("{r:?}").contains("npk_secret"));
     }
 }

@@ -11,11 +11,24 @@ fn run_json_is_one_document_with_the_contract_keys() {
     let out = e.run(&["run", "Summarize the report", "--json"]);
     out.code(0);
     let doc = out.json();
-    assert_eq!(keys(&doc), ["agentId", "answer", "artifacts", "status", "url"]);
+    assert_eq!(
+        keys(&doc),
+        ["agentId", "answer", "artifacts", "status", "url"]
+    );
     assert_eq!(doc["status"], "finished");
     let id = doc["agentId"].as_str().unwrap();
-    assert!(doc["answer"].as_str().unwrap().contains("Summarize the report"));
-    assert!(doc["url"].as_str().unwrap().ends_with(&format!("/assistant/{id}")));
+    assert!(
+        doc["answer"]
+            .as_str()
+            .unwrap()
+            .contains("Summarize the report")
+    );
+    assert!(
+        doc["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/assistant/{id}"))
+    );
     let arts = doc["artifacts"].as_array().unwrap();
     assert!(!arts.is_empty(), "{out}");
     for a in arts {
@@ -30,13 +43,16 @@ fn run_human_prints_the_answer_statuses_and_saves_artifacts() {
     out.code(0);
     assert!(out.stdout.contains("You asked: \"Say hello\""), "{out}");
     // Not a terminal: plain status lines with elapsed time, ending in `finished`.
-    assert!(out.stderr.contains("s] waiting") || out.stderr.contains("s] running"), "{out}");
+    assert!(
+        out.stderr.contains("s] waiting") || out.stderr.contains("s] running"),
+        "{out}"
+    );
     assert!(out.stderr.contains("s] finished"), "{out}");
     assert!(out.stderr.contains("/assistant/"), "{out}");
     let saved: Vec<_> = walk(&e.dir.path().join("nomic-artifacts"));
     assert!(saved.iter().any(|p| p.ends_with("Answer.md")), "{saved:?}");
-    let answer = std::fs::read_to_string(saved.iter().find(|p| p.ends_with("Answer.md")).unwrap())
-        .unwrap();
+    let answer =
+        std::fs::read_to_string(saved.iter().find(|p| p.ends_with("Answer.md")).unwrap()).unwrap();
     assert!(answer.contains("Say hello"));
 }
 
@@ -72,7 +88,11 @@ fn run_uploads_files_and_attaches_images() {
     assert!(answer.contains("inspection-report.md"), "{answer}");
     assert!(answer.contains("Images: 1 (image/png)"), "{answer}");
     let c = e.emu().counters();
-    assert_eq!(c.requests_per_route.get("POST /files/upload"), Some(&1), "{c:?}");
+    assert_eq!(
+        c.requests_per_route.get("POST /files/upload"),
+        Some(&1),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -89,10 +109,19 @@ fn run_fills_workflow_slots_from_paths() {
         .expect("a file-slot workflow is seeded");
     let wf = slotted["id"].as_str().unwrap();
     let report = asset("inspection-report.md");
-    let mut args = vec!["run".to_owned(), String::new(), "--workflow".into(), wf.into()];
+    let mut args = vec![
+        "run".to_owned(),
+        String::new(),
+        "--workflow".into(),
+        wf.into(),
+    ];
     for slot in slotted["inputs"].as_array().unwrap() {
         args.push("--input".into());
-        args.push(format!("{}={}", slot["name"].as_str().unwrap(), report.display()));
+        args.push(format!(
+            "{}={}",
+            slot["name"].as_str().unwrap(),
+            report.display()
+        ));
     }
     args.push("--json".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -119,7 +148,10 @@ fn run_fills_workflow_slots_from_paths() {
         before.requests_per_route.get("POST /files/upload"),
         after.requests_per_route.get("POST /files/upload")
     );
-    assert_eq!(before.agents_created_per_user, after.agents_created_per_user);
+    assert_eq!(
+        before.agents_created_per_user,
+        after.agents_created_per_user
+    );
 }
 
 #[test]
@@ -129,25 +161,41 @@ fn followup_answers_the_new_prompt_and_wait_reports_the_turn() {
     let out = e.run(&["followup", &id, "Second question", "--json"]);
     out.code(0);
     let doc = out.json();
-    assert_eq!(keys(&doc), ["agentId", "answer", "artifacts", "status", "url"]);
+    assert_eq!(
+        keys(&doc),
+        ["agentId", "answer", "artifacts", "status", "url"]
+    );
     assert_eq!(doc["agentId"], id.as_str());
     let answer = doc["answer"].as_str().unwrap();
-    assert!(answer.contains("Turn 2") && answer.contains("Second question"), "{answer}");
+    assert!(
+        answer.contains("Turn 2") && answer.contains("Second question"),
+        "{answer}"
+    );
 
     let w = e.run(&["wait", &id, "--json"]);
     w.code(0);
     assert_eq!(w.json()["status"], "finished");
-    assert!(w.json()["answer"].as_str().unwrap().contains("Second question"));
+    assert!(
+        w.json()["answer"]
+            .as_str()
+            .unwrap()
+            .contains("Second question")
+    );
 
     // Human mode: the answer alone on stdout.
     let h = e.run(&["followup", &id, "Third question"]);
     h.code(0);
-    assert!(h.stdout.contains("Turn 3") && h.stdout.contains("Third question"), "{h}");
+    assert!(
+        h.stdout.contains("Turn 3") && h.stdout.contains("Third question"),
+        "{h}"
+    );
 }
 
 #[test]
-fn followup_no_wait_returns_once_accepted() {
-    let e = Emu::start();
+fn followup_no_wait_returns_once_the_new_turn_is_visible() {
+    // A stale window (300 ms here) much longer than a turn: a `wait` right after a `--no-wait`
+    // follow-up must still get the new turn's answer, never the previous one.
+    let e = Emu::with(|c| c.lifecycle.stale_window_ms = 30_000);
     let id = e.finished("First");
     let out = e.run(&["followup", &id, "Second", "--no-wait", "--json"]);
     out.code(0);
@@ -155,7 +203,13 @@ fn followup_no_wait_returns_once_accepted() {
     assert_eq!(e.emu().counters().follow_ups_per_agent.get(&id), Some(&1));
     let w = e.run(&["wait", &id, "--json"]);
     w.code(0);
-    assert!(w.json()["answer"].as_str().unwrap().contains("Second"));
+    assert!(
+        w.json()["answer"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Second"),
+        "{w}"
+    );
 }
 
 #[test]
@@ -178,15 +232,42 @@ fn exit_2_for_usage_errors_before_anything_is_sent() {
     let missing = e.dir.path().join("missing.pdf");
     let cases: Vec<Vec<String>> = vec![
         vec!["run".into(), "   ".into()],
-        vec!["run".into(), "x".into(), "--image".into(), text.display().to_string()],
-        vec!["run".into(), "x".into(), "--file".into(), missing.display().to_string()],
+        vec![
+            "run".into(),
+            "x".into(),
+            "--image".into(),
+            text.display().to_string(),
+        ],
+        vec![
+            "run".into(),
+            "x".into(),
+            "--file".into(),
+            missing.display().to_string(),
+        ],
         vec!["run".into(), "x".into(), "--file-id".into(), "nope".into()],
-        vec!["run".into(), "x".into(), "--input".into(), "slot=nope".into()],
+        vec![
+            "run".into(),
+            "x".into(),
+            "--input".into(),
+            "slot=nope".into(),
+        ],
         vec!["status".into(), "not-a-uuid".into()],
         vec!["list".into(), "--status".into(), "done".into()],
         vec!["list".into(), "--limit".into(), "0".into()],
-        vec!["files".into(), "search".into(), "x".into(), "--limit".into(), "99".into()],
-        vec!["--poll-initial".into(), "2".into(), "--poll-max".into(), "1".into(), "workflows".into()],
+        vec![
+            "files".into(),
+            "search".into(),
+            "x".into(),
+            "--limit".into(),
+            "99".into(),
+        ],
+        vec![
+            "--poll-initial".into(),
+            "2".into(),
+            "--poll-max".into(),
+            "1".into(),
+            "workflows".into(),
+        ],
         vec!["--timeout".into(), "-1".into(), "workflows".into()],
         vec!["frobnicate".into()],
     ];
@@ -202,6 +283,24 @@ fn exit_2_for_usage_errors_before_anything_is_sent() {
     let out = e.run(&["status", "not-a-uuid", "--json"]);
     out.code(2);
     assert_eq!(out.json()["error"]["exitCode"], 2);
+}
+
+#[test]
+fn exit_2_when_the_server_rejects_the_request() {
+    let e = Emu::start();
+    // Well-formed but unknown: only the server can tell (400, inaccessible files).
+    let out = e.run(&[
+        "run",
+        "read this",
+        "--file-id",
+        "019abc12-3456-7890-abcd-ef1234567890",
+    ]);
+    out.code(2);
+    assert!(out.stderr.contains("invalid request"), "{out}");
+    assert_eq!(
+        e.emu().counters().agents_created_per_user.get(common::USER),
+        None
+    );
 }
 
 #[test]
@@ -236,7 +335,13 @@ fn exit_4_for_api_errors() {
     assert!(out.stderr.contains("not found"), "{out}");
     // A wrong key (401).
     let mut c = common::bare(e.dir.path());
-    c.args(["--base-url", &e.base_url(), "--api-key", "npk_wrong_key", "workflows"]);
+    c.args([
+        "--base-url",
+        &e.base_url(),
+        "--api-key",
+        "npk_wrong_key",
+        "workflows",
+    ]);
     let out = Out::of(c);
     out.code(4);
     assert!(out.stderr.contains("401"), "{out}");
@@ -268,7 +373,7 @@ fn exit_5_for_transport_errors_and_timeouts() {
         "--api-key",
         common::SECRET,
         "--timeout",
-        "2",
+        "0.5",
         "status",
         "019abc12-3456-7890-abcd-ef1234567890",
     ]);

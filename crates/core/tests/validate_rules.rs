@@ -497,6 +497,40 @@ fn typed_and_json_paths_agree() {
     }
 }
 
+/// Fuzz reproducer (`fuzz/regressions/validate/crash-5099a203…`): invalid UTF-8 inside an
+/// unknown field. serde_json skips ignored values without checking their UTF-8, so the typed
+/// decode succeeds where a `Value` parse refuses; both must still reach the same verdict
+/// (the unknown field counts for nothing), and what the builder sends is valid JSON without it.
+#[test]
+fn invalid_utf8_in_an_unknown_field_is_ignored_by_both_paths() {
+    let body = b"{\"prom9abpt\": {\"text\": \"Summarize the r\xdceport.\"}}";
+    assert!(std::str::from_utf8(body).is_err());
+    assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
+    let typed: LaunchRequest = serde_json::from_slice(body).unwrap();
+    assert_eq!(typed, LaunchRequest::default());
+    let lossy: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(body)).unwrap();
+    assert_eq!(
+        problems(validate_launch(&typed)),
+        vec![p("prompt", ProblemKind::MissingPromptOrWorkflow)]
+    );
+    assert_eq!(
+        problems(validate_launch(&typed)),
+        problems(validate_launch_json(&lossy))
+    );
+    let base = nomic_agent_core::request::ApiBase::parse("https://acme.nomic.ai").unwrap();
+    assert!(nomic_agent_core::request::launch(&base, &typed).is_err());
+
+    // With a prompt beside it, the request is valid and the garbage is not forwarded.
+    let body = b"{\"prompt\": {\"text\": \"hi\"}, \"x\": \"\xdc\"}";
+    let typed: LaunchRequest = serde_json::from_slice(body).unwrap();
+    let lossy: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(body)).unwrap();
+    assert_eq!(problems(validate_launch(&typed)), vec![]);
+    assert_eq!(problems(validate_launch_json(&lossy)), vec![]);
+    let built = nomic_agent_core::request::launch(&base, &typed).unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(built.body()).unwrap();
+    assert_eq!(sent, json!({"prompt": {"text": "hi"}}));
+}
+
 #[test]
 fn image_from_bytes_limits() {
     let mut big = PNG.to_vec();

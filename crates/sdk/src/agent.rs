@@ -285,6 +285,29 @@ impl Agent {
         st.completed = None;
         // The snapshot right before the follow-up is what tells the old turn from the new.
         let snapshot = self.client.get_agent(self.id).await?;
+        self.start_follow_up_locked(&mut st, snapshot, prompt).await
+    }
+
+    /// A follow-up from a snapshot the caller just read (and recorded), without another GET.
+    pub(crate) async fn follow_up_from(
+        &self,
+        snapshot: wire::Agent,
+        prompt: Prompt,
+    ) -> Result<(), Error> {
+        let mut st = self.state.lock().await;
+        if st.pending.is_some() {
+            self.wait_locked(&mut st).await?;
+        }
+        st.completed = None;
+        self.start_follow_up_locked(&mut st, snapshot, prompt).await
+    }
+
+    async fn start_follow_up_locked(
+        &self,
+        st: &mut State,
+        snapshot: wire::Agent,
+        prompt: Prompt,
+    ) -> Result<(), Error> {
         let cfg = Arc::clone(&self.client.inner.turn_cfg);
         let turn = Turn::follow_up(snapshot, prompt, cfg, driver::now()).map_err(|e| match e {
             TurnStartError::Invalid(i) => Error::from(i),

@@ -54,6 +54,7 @@ mod driver;
 mod error;
 mod fleet;
 mod image;
+mod journal;
 mod session;
 mod store;
 mod upload;
@@ -64,7 +65,10 @@ pub use config::{ClientBuilder, DEFAULT_FOLLOWUP_WINDOW, ENV_API_KEY, ENV_BASE_U
 pub use error::Error;
 pub use fleet::{Fleet, FleetOutcome};
 pub use image::ImageExt;
-pub use session::{BusyPolicy, Session, SessionReply, SessionStart};
+pub use journal::{TurnRecord, TurnStage};
+pub use session::{
+    BusyPolicy, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE, Session, SessionReply, SessionStart,
+};
 pub use store::{FileStore, MemoryStore, SessionStore};
 
 pub use nomic_agent_core::multipart::UploadForm;

@@ -3,6 +3,10 @@
 //! [`MemoryStore`] lives as long as the process; [`FileStore`] keeps the map in one JSON file
 //! that is replaced atomically (write a temporary file beside it, flush it to disk, rename), so a
 //! crash leaves either the old or the new map, never a torn one.
+//!
+//! Both also keep each thread's latest [`TurnRecord`], written before a launch or follow-up is
+//! sent, so a restarted process resumes the turn instead of sending it again (see
+//! [`Session`](crate::Session#crash-safety)).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -13,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use nomic_agent_core::wire::AgentId;
 
 use crate::Error;
+use crate::journal::TurnRecord;
 
 /// A map from an application thread key (a chat thread, a ticket) to one agent id.
 ///
@@ -23,14 +28,36 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load(&self, key: &str) -> impl Future<Output = Result<Option<AgentId>, Error>> + Send;
     /// Stores `id` for `key`, replacing any previous id.
     fn save(&self, key: &str, id: AgentId) -> impl Future<Output = Result<(), Error>> + Send;
-    /// Forgets `key`.
+    /// Forgets `key` (its agent id and its turn record).
     fn remove(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// The latest turn recorded for `key`. The default keeps nothing, which turns crash
+    /// recovery off for this store; both built-in stores keep it.
+    fn load_turn(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<TurnRecord>, Error>> + Send {
+        let _ = key;
+        async { Ok(None) }
+    }
+
+    /// Records (or, with `None`, clears) the latest turn of `key`. It must be durable when the
+    /// future completes: the session sends the request right after.
+    fn save_turn(
+        &self,
+        key: &str,
+        turn: Option<TurnRecord>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (key, turn);
+        async { Ok(()) }
+    }
 }
 
 /// An in-memory [`SessionStore`]; its contents are lost when the process ends.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     map: Arc<Mutex<BTreeMap<String, AgentId>>>,
+    turns: Arc<Mutex<BTreeMap<String, TurnRecord>>>,
 }
 
 impl MemoryStore {
@@ -68,12 +95,30 @@ impl SessionStore for MemoryStore {
 
     async fn remove(&self, key: &str) -> Result<(), Error> {
         lock(&self.map).remove(key);
+        lock(&self.turns).remove(key);
+        Ok(())
+    }
+
+    async fn load_turn(&self, key: &str) -> Result<Option<TurnRecord>, Error> {
+        Ok(lock(&self.turns).get(key).cloned())
+    }
+
+    async fn save_turn(&self, key: &str, turn: Option<TurnRecord>) -> Result<(), Error> {
+        let mut turns = lock(&self.turns);
+        match turn {
+            Some(t) => turns.insert(key.to_owned(), t),
+            None => turns.remove(key),
+        };
         Ok(())
     }
 }
 
-/// A [`SessionStore`] kept in one JSON file (`{"thread key": "agent id", …}`) that survives a
-/// restart. Every change rewrites the file atomically.
+/// A [`SessionStore`] kept in one JSON file that survives a restart. Every change rewrites the
+/// file atomically.
+///
+/// The file maps each thread key to its agent id (`{"thread key": "agent id", …}`); while a
+/// turn is recorded, the value is an object instead:
+/// `{"agent": "agent id" | absent, "turn": {TurnRecord}}`. Both forms are read.
 ///
 /// Meant for one process at a time: two processes writing the same file do not corrupt it, but
 /// the last writer wins.
@@ -82,11 +127,19 @@ pub struct FileStore {
     inner: Arc<FileInner>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Entry {
+    agent: Option<AgentId>,
+    turn: Option<TurnRecord>,
+}
+
+type FileMap = BTreeMap<String, Entry>;
+
 #[derive(Debug)]
 struct FileInner {
     path: PathBuf,
     // The whole map is cached; the lock also serializes rewrites of the file.
-    map: Mutex<BTreeMap<String, AgentId>>,
+    map: Mutex<FileMap>,
 }
 
 impl FileStore {
@@ -121,16 +174,25 @@ impl FileStore {
 
     async fn update(
         &self,
-        f: impl FnOnce(&mut BTreeMap<String, AgentId>) -> bool + Send + 'static,
+        key: String,
+        f: impl FnOnce(&mut Entry) + Send + 'static,
     ) -> Result<(), Error> {
         let inner = Arc::clone(&self.inner);
         // Blocking file IO off the async workers; the map lock is held across the rewrite so
         // two updates never race to rename.
         tokio::task::spawn_blocking(move || {
             let mut map = lock(&inner.map);
-            let mut next = map.clone();
-            if !f(&mut next) {
+            let old = map.get(&key).cloned().unwrap_or_default();
+            let mut entry = old.clone();
+            f(&mut entry);
+            if entry == old {
                 return Ok(());
+            }
+            let mut next = map.clone();
+            if entry == Entry::default() {
+                next.remove(&key);
+            } else {
+                next.insert(key, entry);
             }
             write_atomically(&inner.path, &next)?;
             *map = next;
@@ -143,31 +205,67 @@ impl FileStore {
     }
 }
 
-fn parse_map(bytes: &[u8], path: &Path) -> Result<BTreeMap<String, AgentId>, Error> {
+fn parse_map(bytes: &[u8], path: &Path) -> Result<FileMap, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(BTreeMap::new());
     }
-    let raw: BTreeMap<String, String> =
+    let raw: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(bytes).map_err(|e| Error::Store {
             message: format!(
                 "{} is not a JSON object of thread keys to agent ids ({e}); fix or delete it",
                 path.display()
             ),
         })?;
+    let bad = |k: &str, what: String| Error::Store {
+        message: format!("{}: key {k:?}: {what}", path.display()),
+    };
+    let id = |k: &str, v: &str| v.parse::<AgentId>().map_err(|e| bad(k, e.to_string()));
     raw.into_iter()
         .map(|(k, v)| {
-            let id = v.parse::<AgentId>().map_err(|e| Error::Store {
-                message: format!("{}: key {k:?}: {e}", path.display()),
-            })?;
-            Ok((k, id))
+            let entry = match &v {
+                serde_json::Value::String(s) => Entry {
+                    agent: Some(id(&k, s)?),
+                    turn: None,
+                },
+                serde_json::Value::Object(o) => Entry {
+                    agent: match o.get("agent") {
+                        None | Some(serde_json::Value::Null) => None,
+                        Some(serde_json::Value::String(s)) => Some(id(&k, s)?),
+                        Some(_) => return Err(bad(&k, "`agent` is not a string".into())),
+                    },
+                    turn: match o.get("turn") {
+                        None | Some(serde_json::Value::Null) => None,
+                        Some(t) => Some(
+                            TurnRecord::from_json_value(t).map_err(|e| bad(&k, e.to_string()))?,
+                        ),
+                    },
+                },
+                _ => return Err(bad(&k, "not an agent id".into())),
+            };
+            Ok((k, entry))
         })
         .collect()
 }
 
-fn write_atomically(path: &Path, map: &BTreeMap<String, AgentId>) -> Result<(), Error> {
-    let raw: BTreeMap<&str, String> = map
+fn write_atomically(path: &Path, map: &FileMap) -> Result<(), Error> {
+    let raw: serde_json::Map<String, serde_json::Value> = map
         .iter()
-        .map(|(k, v)| (k.as_str(), v.to_string()))
+        .map(|(k, e)| {
+            let v = match (&e.agent, &e.turn) {
+                (Some(a), None) => serde_json::Value::String(a.to_string()),
+                _ => {
+                    let mut o = serde_json::Map::new();
+                    if let Some(a) = e.agent {
+                        o.insert("agent".into(), a.to_string().into());
+                    }
+                    if let Some(t) = &e.turn {
+                        o.insert("turn".into(), t.to_json_value());
+                    }
+                    serde_json::Value::Object(o)
+                }
+            };
+            (k.clone(), v)
+        })
         .collect();
     let json = serde_json::to_vec_pretty(&raw).map_err(|e| Error::Store {
         message: format!("could not encode the session map: {e}"),
@@ -201,17 +299,24 @@ fn write_atomically(path: &Path, map: &BTreeMap<String, AgentId>) -> Result<(), 
 
 impl SessionStore for FileStore {
     async fn load(&self, key: &str) -> Result<Option<AgentId>, Error> {
-        Ok(lock(&self.inner.map).get(key).copied())
+        Ok(lock(&self.inner.map).get(key).and_then(|e| e.agent))
     }
 
     async fn save(&self, key: &str, id: AgentId) -> Result<(), Error> {
-        let key = key.to_owned();
-        self.update(move |m| m.insert(key, id) != Some(id)).await
+        self.update(key.to_owned(), move |e| e.agent = Some(id))
+            .await
     }
 
     async fn remove(&self, key: &str) -> Result<(), Error> {
-        let key = key.to_owned();
-        self.update(move |m| m.remove(&key).is_some()).await
+        self.update(key.to_owned(), |e| *e = Entry::default()).await
+    }
+
+    async fn load_turn(&self, key: &str) -> Result<Option<TurnRecord>, Error> {
+        Ok(lock(&self.inner.map).get(key).and_then(|e| e.turn.clone()))
+    }
+
+    async fn save_turn(&self, key: &str, turn: Option<TurnRecord>) -> Result<(), Error> {
+        self.update(key.to_owned(), move |e| e.turn = turn).await
     }
 }
 
@@ -267,6 +372,38 @@ mod tests {
         std::fs::write(&path, br#"{"k":"not-an-id"}"#).unwrap();
         let err = FileStore::open(&path).unwrap_err();
         assert!(err.to_string().contains("\"k\""), "{err}");
+    }
+
+    #[tokio::test]
+    async fn turn_records_survive_reopen_and_old_files_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, format!(r#"{{"old":"{}"}}"#, id(1))).unwrap();
+        let s = FileStore::open(&path).unwrap();
+        assert_eq!(s.load("old").await.unwrap(), Some(id(1)));
+        let rec = TurnRecord::launch("hello", Some("m1"));
+        s.save_turn("new", Some(rec.clone())).await.unwrap();
+        let s2 = FileStore::open(&path).unwrap();
+        assert_eq!(s2.load_turn("new").await.unwrap(), Some(rec));
+        assert_eq!(s2.load("new").await.unwrap(), None);
+        s2.save("new", id(2)).await.unwrap();
+        s2.save_turn("new", None).await.unwrap();
+        // Without a record the entry is written in the original form again.
+        let raw = std::fs::read_to_string(&path).unwrap();
+        assert!(raw.contains(&format!("\"new\": \"{}\"", id(2))), "{raw}");
+        s2.remove("new").await.unwrap();
+        assert_eq!(
+            FileStore::open(&path).unwrap().load("new").await.unwrap(),
+            None
+        );
+        // MemoryStore keeps records too.
+        let m = MemoryStore::new();
+        m.save_turn("k", Some(TurnRecord::launch("x", None)))
+            .await
+            .unwrap();
+        assert!(m.load_turn("k").await.unwrap().is_some());
+        m.remove("k").await.unwrap();
+        assert!(m.load_turn("k").await.unwrap().is_none());
     }
 
     #[tokio::test]

@@ -180,6 +180,9 @@ pub async fn list(ctx: &Ctx, a: ListArgs) -> Result<Exit, CliError> {
     for a in &agents {
         ctx.console.out(&agent_line(a));
     }
+    if agents.is_empty() {
+        ctx.console.note("no agents match");
+    }
     Ok(Exit::Success)
 }
 

@@ -41,7 +41,9 @@ fn classify(line: &str) -> Line<'_> {
 async fn read_line() -> Result<Option<String>, CliError> {
     let read = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|n| (n > 0).then_some(line))
+        std::io::stdin()
+            .read_line(&mut line)
+            .map(|n| (n > 0).then_some(line))
     });
     read.await
         .map_err(|e| CliError::io(format!("could not read stdin: {e}")))?
@@ -58,9 +60,10 @@ pub async fn chat(ctx: &Ctx, a: ChatArgs) -> Result<Exit, CliError> {
     let mut agent_id = session.agent_id(&a.thread).await?;
     let interactive = std::io::stdin().is_terminal() && !ctx.console.json;
     match agent_id {
-        Some(id) => ctx
-            .console
-            .note(&format!("thread {:?}: continuing with agent {id}", a.thread)),
+        Some(id) => ctx.console.note(&format!(
+            "thread {:?}: continuing with agent {id}",
+            a.thread
+        )),
         None => ctx.console.note(&format!(
             "thread {:?}: the first message launches an agent",
             a.thread

@@ -57,11 +57,7 @@ fn render(kind: &ArtifactKind, content: &ArtifactContent) -> String {
 }
 
 /// Prints a turn's answer and every artifact's content (human mode).
-async fn show(
-    console: &Console,
-    agent: &Agent,
-    outcome: &TurnOutcome,
-) -> Result<(), CliError> {
+async fn show(console: &Console, agent: &Agent, outcome: &TurnOutcome) -> Result<(), CliError> {
     console.note(&format!("agent {} {}", agent.id(), outcome.status));
     console.out("--- answer ---");
     console.out(outcome.answer.as_deref().unwrap_or("(no answer)"));
@@ -97,7 +93,9 @@ async fn tour(client: &nomic_agent::Client, console: &Console) -> Result<Exit, C
 
     console.note("2/4 launching an agent with the site photo and the report");
     let image = Image::from_bytes(PHOTO).map_err(nomic_agent::Error::from)?;
-    let req = LaunchRequest::prompt(FIRST_PROMPT).image(image).file(file.id);
+    let req = LaunchRequest::prompt(FIRST_PROMPT)
+        .image(image)
+        .file(file.id);
     let agent = client.launch(req).await?;
     let first = turn::wait_shown(&agent, console).await?;
     if !console.json {

@@ -64,7 +64,8 @@ pub async fn upload(ctx: &Ctx, a: UploadArgs) -> Result<Exit, CliError> {
         ctx.client().upload_reader(form, file, Some(len)).await?
     };
     ctx.console.document(&f)?;
-    ctx.console.note(&format!("uploaded {} ({})", f.name, a.path.display()));
+    ctx.console
+        .note(&format!("uploaded {} ({})", f.name, a.path.display()));
     ctx.console.out(&f.id.to_string());
     Ok(Exit::Success)
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use futures_util::StreamExt;
+
 use nomic_agent::{AgentId, FileId, Image, ImageExt, LaunchRequest, Prompt};
 use nomic_agent_core::validate::{validate_against_workflow, validate_follow_up, validate_launch};
 use nomic_agent_core::wire::{FollowUpRequest, MAX_IMAGES};
@@ -92,15 +94,33 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<Exit, CliError> {
         validate_against_workflow(&plan, &wf).map_err(nomic_agent::Error::from)?;
     }
 
-    let mut uploaded = Vec::with_capacity(a.files.len());
-    for p in &a.files {
+    let (uploaded, slot_ids) = upload_all(ctx, &a.files, &slots).await?;
+    let agent = client.launch(build(&uploaded, &slot_ids)).await?;
+    ctx.console.note(&format!("launched agent {}", agent.id()));
+    if a.no_wait {
+        return print_current(ctx, &agent).await;
+    }
+    let outcome = turn::wait_shown(&agent, &ctx.console).await?;
+    turn::report(&agent, &outcome, &ctx.console, &ctx.artifacts_dir).await
+}
+
+/// Uploads the `--file`s, then the `--input` paths; returns their ids, and the slot ids in
+/// `--input` order.
+async fn upload_all(
+    ctx: &Ctx,
+    files: &[PathBuf],
+    slots: &[inputs::SlotInput],
+) -> Result<(Vec<FileId>, Vec<FileId>), CliError> {
+    let client = ctx.client();
+    let mut uploaded = Vec::with_capacity(files.len());
+    for p in files {
         let f = client.upload_path(p).await?;
         ctx.console
             .note(&format!("uploaded {} as file {}", p.display(), f.id));
         uploaded.push(f.id);
     }
     let mut slot_ids = Vec::with_capacity(slots.len());
-    for s in &slots {
+    for s in slots {
         slot_ids.push(match &s.source {
             SlotSource::Id(id) => *id,
             SlotSource::Path(p) => {
@@ -115,21 +135,15 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<Exit, CliError> {
             }
         });
     }
-
-    let agent = client.launch(build(&uploaded, &slot_ids)).await?;
-    ctx.console.note(&format!("launched agent {}", agent.id()));
-    if a.no_wait {
-        return print_current(ctx, &agent).await;
-    }
-    let outcome = turn::wait_shown(&agent, &ctx.console).await?;
-    turn::report(&agent, &outcome, &ctx.console, &ctx.artifacts_dir).await
+    Ok((uploaded, slot_ids))
 }
 
 /// `--no-wait`: the agent as the server shows it now; the id alone on stdout in human mode.
 async fn print_current(ctx: &Ctx, agent: &nomic_agent::Agent) -> Result<Exit, CliError> {
     let info = agent.get().await?;
     let url = turn::url_of(agent, &info);
-    ctx.console.document(&TurnDoc::from_agent(&info, None, url.clone()))?;
+    ctx.console
+        .document(&TurnDoc::from_agent(&info, None, url.clone()))?;
     ctx.console.note(&format!("status {}: {url}", info.status));
     ctx.console.out(&agent.id().to_string());
     Ok(Exit::Success)
@@ -145,6 +159,12 @@ pub async fn followup(ctx: &Ctx, a: FollowupArgs) -> Result<Exit, CliError> {
     ctx.console
         .note(&format!("follow-up accepted by agent {id}"));
     if a.no_wait {
+        // Right after the 202 the server may still show the previous turn; return only once
+        // the new turn is visible, so a later `wait` or `answer` cannot mistake the old one.
+        let mut changes = std::pin::pin!(agent.watch());
+        if let Some(change) = changes.next().await {
+            change?;
+        }
         return print_current(ctx, &agent).await;
     }
     let outcome = turn::wait_shown(&agent, &ctx.console).await?;

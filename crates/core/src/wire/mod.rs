@@ -19,7 +19,9 @@ mod timestamp;
 mod workflow;
 
 pub use agent::{Agent, AgentFile};
-pub use artifact::{ArtifactContent, ArtifactKind, ArtifactMeta, Table, TableCell};
+pub use artifact::{
+    ArtifactContent, ArtifactKind, ArtifactMeta, NotANumber, Table, TableCell, TableNumber,
+};
 pub use conversation::{Conversation, Message, Role};
 pub use decode::{
     DecodeError, DecodeErrorKind, decode_agent, decode_agent_page, decode_conversation,

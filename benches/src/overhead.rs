@@ -1,0 +1,182 @@
+//! Benchmark 1: `GET /agents/{id}` through the SDK vs raw hyper-util vs reqwest, against the
+//! emulator on loopback, at several concurrencies.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use nomic_agent::{AgentId, Client, LaunchRequest, PollSchedule};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Sdk,
+    Hyper,
+    Reqwest,
+}
+
+const KINDS: [Kind; 3] = [Kind::Sdk, Kind::Hyper, Kind::Reqwest];
+
+/// What a hand-written client decodes: the fields a poller needs.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Envelope {
+    data: MiniAgent,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
+struct MiniAgent {
+    id: String,
+    status: String,
+    updated_at: String,
+}
+
+struct Clients {
+    sdk: Client,
+    hyper: RawClient,
+    reqwest: reqwest::Client,
+    url: Arc<str>,
+    auth: Arc<str>,
+    id: AgentId,
+}
+
+async fn one(c: &Clients, kind: Kind) -> BenchResult<()> {
+    match kind {
+        Kind::Sdk => {
+            c.sdk.get_agent(c.id).await?;
+        }
+        Kind::Hyper => {
+            let req = http::Request::get(&*c.url)
+                .header(http::header::AUTHORIZATION, &*c.auth)
+                .body(Full::new(Bytes::new()))?;
+            let resp = c.hyper.request(req).await?;
+            if !resp.status().is_success() {
+                return Err(err(format!("HTTP {}", resp.status())));
+            }
+            let body = resp.into_body().collect().await?.to_bytes();
+            let _: Envelope = serde_json::from_slice(&body)?;
+        }
+        Kind::Reqwest => {
+            let resp = c
+                .reqwest
+                .get(&*c.url)
+                .header(http::header::AUTHORIZATION, &*c.auth)
+                .send()
+                .await?;
+            if !resp.status().is_success() {
+                return Err(err(format!("HTTP {}", resp.status())));
+            }
+            let body = resp.bytes().await?;
+            let _: Envelope = serde_json::from_slice(&body)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `concurrency` loops of requests for `dur`; returns (requests/s, latencies in µs).
+async fn run(
+    c: &Arc<Clients>,
+    kind: Kind,
+    concurrency: usize,
+    dur: Duration,
+) -> BenchResult<(f64, Vec<f64>)> {
+    let start = Instant::now();
+    let end = start + dur;
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < end {
+                let t = Instant::now();
+                one(&c, kind).await?;
+                lat.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    Ok((all.len() as f64 / elapsed, all))
+}
+
+pub async fn bench(quick: bool) -> BenchResult<Value> {
+    let host = EmuHost::start(emu_config(1.0, false)).await?;
+    let base = host.base_url();
+    let key = host.key();
+    let sdk = sdk_client(&base, key, None, PollSchedule::default())?;
+    let agent = sdk
+        .launch(LaunchRequest::prompt("overhead [never]"))
+        .await?;
+    let id = agent.id();
+    let clients = Arc::new(Clients {
+        sdk,
+        hyper: raw_client(),
+        reqwest: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()?,
+        url: format!("{base}/agents/{id}").into(),
+        auth: format!("Bearer {key}").into(),
+        id,
+    });
+    let (reps, dur) = if quick {
+        (3, Duration::from_millis(800))
+    } else {
+        (7, Duration::from_secs(2))
+    };
+    // Warm every pool.
+    for k in KINDS {
+        run(&clients, k, 64, Duration::from_millis(200)).await?;
+    }
+    let mut rows = Vec::new();
+    for conc in [1usize, 16, 64] {
+        // Per repetition: one measurement of each client, order rotated; ratios within a rep.
+        let mut per: Vec<[(f64, f64, f64); 3]> = Vec::new();
+        for rep in 0..reps {
+            let mut m = [(0.0, 0.0, 0.0); 3];
+            for i in 0..3 {
+                let k = (rep + i) % 3;
+                let (rps, lat) = run(&clients, KINDS[k], conc, dur).await?;
+                m[k] = (rps, quantile(&lat, 0.5), quantile(&lat, 0.99));
+            }
+            per.push(m);
+        }
+        let ratio = |k: usize, f: fn(&(f64, f64, f64)) -> f64| {
+            median(&per.iter().map(|m| f(&m[k]) / f(&m[1])).collect::<Vec<_>>())
+        };
+        let abs = |k: usize, f: fn(&(f64, f64, f64)) -> f64| {
+            median(&per.iter().map(|m| f(&m[k])).collect::<Vec<_>>())
+        };
+        let tput = |m: &(f64, f64, f64)| m.0;
+        let p50 = |m: &(f64, f64, f64)| m.1;
+        let p99 = |m: &(f64, f64, f64)| m.2;
+        rows.push(json!({
+            "concurrency": conc,
+            "sdk_vs_hyper": {"throughput": round(ratio(0, tput), 3), "p50": round(ratio(0, p50), 3), "p99": round(ratio(0, p99), 3)},
+            "reqwest_vs_hyper": {"throughput": round(ratio(2, tput), 3), "p50": round(ratio(2, p50), 3), "p99": round(ratio(2, p99), 3)},
+            "sdk_vs_reqwest_throughput": round(median(&per.iter().map(|m| m[0].0 / m[2].0).collect::<Vec<_>>()), 3),
+            "hyper_abs": {"rps": round(abs(1, tput), 0), "p50_us": round(abs(1, p50), 0), "p99_us": round(abs(1, p99), 0)},
+        }));
+        eprintln!("overhead c={conc}: {}", rows.last().expect("pushed"));
+    }
+    let met = rows.iter().all(|r| {
+        r["sdk_vs_hyper"]["throughput"].as_f64().unwrap_or(0.0) >= 0.90
+            && r["sdk_vs_hyper"]["p50"].as_f64().unwrap_or(9.0) <= 1.15
+            && r["sdk_vs_reqwest_throughput"].as_f64().unwrap_or(0.0) >= 1.0
+    });
+    Ok(json!({
+        "reps": reps, "seconds_per_run": dur.as_secs_f64(), "rows": rows,
+        "target": "SDK >= 0.90x raw hyper throughput, p50 <= 1.15x, ahead of reqwest",
+        "met": met,
+    }))
+}
