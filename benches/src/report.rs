@@ -521,10 +521,10 @@ pub fn write(results: &Value, doc: &Path) -> BenchResult<()> {
     // ---- 5 ----
     let _ = writeln!(
         o,
-        "## 5. Pacing at saturation\n\nEight workers send as fast as their client lets them, on the emulator with its real limits (time scale {}). The emulator's bucket allows a burst of one minute's quota, so only the window after a {} s warm-up counts: quota = the tier's rate × the {} s window. The naive client retries after `Retry-After` on 429 (read as simulated seconds); the SDK paces itself (GCRA, burst 1) at the documented rates.\n",
-        f(&pac["time_scale"]),
+        "## 5. Pacing at saturation\n\nEight workers send as fast as their client lets them, on the emulator with its real limits, time-scaled (Heavy ×{}, Standard ×{}: the scaled permit intervals, 100 ms and 40 ms, stay far above the ~1 ms timer granularity). The emulator's bucket allows a burst of one minute's quota, so only the window after a {} s warm-up (which drains the naive client's burst) counts: quota = the tier's rate × the window (simulated seconds in the table). The naive client retries after `Retry-After` on 429 (read as simulated seconds); the SDK paces itself (GCRA, burst 1) at the documented rates.\n",
+        f(&pac["rows"][0]["time_scale"]),
+        f(&pac["rows"][2]["time_scale"]),
         f(&pac["warmup_s"]),
-        f(&pac["window_s"])
     );
     let rows = pac["rows"]
         .as_array()
@@ -534,6 +534,7 @@ pub fn write(results: &Value, doc: &Path) -> BenchResult<()> {
                     vec![
                         f(&r["tier"]),
                         f(&r["client"]),
+                        f(&r["window_s"]),
                         f(&r["accepted_in_window"]),
                         f(&r["quota_in_window"]),
                         format!("{:.1} %", r["quota_used"].as_f64().unwrap_or(0.0) * 100.0),

@@ -10,7 +10,7 @@ use nomic_agent_emulator::cli::EmulatorArgs;
 ///
 /// Without a base URL every command runs against an emulator started in-process.
 #[derive(Debug, Parser)]
-#[command(name = "nomic-agent", version, about, long_about = None)]
+#[command(name = "nomic-agent", version)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
@@ -22,6 +22,7 @@ pub struct Cli {
 
 /// Connection, output and polling options.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// API root of the instance, e.g. https://acme.nomic.ai/api/v0 (default: an embedded emulator).
     #[arg(long, env = "NOMIC_BASE_URL", value_name = "URL", global = true)]
@@ -120,7 +121,7 @@ pub enum Command {
 /// `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The instruction for the agent.
+    /// The instruction for the agent ("" for a workflow with file slots, which takes none).
     pub prompt: String,
     /// Attach an image inline (JPEG, PNG, WebP or GIF; up to 4).
     #[arg(long = "image", value_name = "PATH")]
