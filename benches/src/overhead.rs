@@ -130,7 +130,7 @@ pub async fn bench(quick: bool) -> BenchResult<Value> {
         id,
     });
     let (reps, dur) = if quick {
-        (3, Duration::from_millis(800))
+        (3, Duration::from_millis(600))
     } else {
         (7, Duration::from_secs(2))
     };
@@ -138,6 +138,33 @@ pub async fn bench(quick: bool) -> BenchResult<Value> {
     for k in KINDS {
         run(&clients, k, 64, Duration::from_millis(200)).await?;
     }
+    // Profile aid: what decoding alone costs, the SDK's full `Agent` vs the 3-field struct.
+    let body = {
+        let req = http::Request::get(&*clients.url)
+            .header(http::header::AUTHORIZATION, &*clients.auth)
+            .body(Full::new(Bytes::new()))?;
+        clients
+            .hyper
+            .request(req)
+            .await?
+            .into_body()
+            .collect()
+            .await?
+            .to_bytes()
+    };
+    let time_us = |f: &dyn Fn()| {
+        let t = Instant::now();
+        for _ in 0..20_000 {
+            f();
+        }
+        t.elapsed().as_secs_f64() * 1e6 / 20_000.0
+    };
+    let full_decode = time_us(&|| {
+        std::hint::black_box(nomic_agent_core::wire::decode_agent(&body).ok());
+    });
+    let mini_decode = time_us(&|| {
+        std::hint::black_box(serde_json::from_slice::<Envelope>(&body).ok());
+    });
     let mut rows = Vec::new();
     for conc in [1usize, 16, 64] {
         // Per repetition: one measurement of each client, order rotated; ratios within a rep.
@@ -176,6 +203,8 @@ pub async fn bench(quick: bool) -> BenchResult<Value> {
     });
     Ok(json!({
         "reps": reps, "seconds_per_run": dur.as_secs_f64(), "rows": rows,
+        "body_bytes": body.len(), "decode_us_sdk_agent": round(full_decode, 2),
+        "decode_us_three_fields": round(mini_decode, 2),
         "target": "SDK >= 0.90x raw hyper throughput, p50 <= 1.15x, ahead of reqwest",
         "met": met,
     }))

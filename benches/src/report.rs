@@ -250,8 +250,7 @@ pub fn write(results: &Value, doc: &Path) -> BenchResult<()> {
     // ---- 1 ----
     let _ = writeln!(
         o,
-        "## 1. Client overhead: `GET /agents/{{id}}`\n\nThe emulator (rate limits off, its own one-thread runtime) on loopback; three clients with the same pool settings (hyper-util legacy pool, idle timeout 90 s, `TCP_NODELAY`, HTTP/1.1 on cleartext): the SDK (`Client::get_agent`, full stack: deadline, retry, pacing with limits lifted, auth, tracing, typed decode), raw hyper-util (decodes `id`, `status`, `updatedAt` with serde), and reqwest {} (`default-features = false`, same decode). Each cell is the median over {} interleaved repetitions of {} s per client of the per-repetition ratio to raw hyper.\n",
-        "0.13",
+        "## 1. Client overhead: `GET /agents/{{id}}`\n\nThe emulator (rate limits off, its own one-thread runtime) on loopback; three clients with the same pool settings (hyper-util legacy pool, idle timeout 90 s, `TCP_NODELAY`, HTTP/1.1 on cleartext): the SDK (`Client::get_agent`, full stack: deadline, retry, pacing with limits lifted, auth, tracing, typed decode), raw hyper-util (decodes `id`, `status`, `updatedAt` with serde), and reqwest 0.13 (`default-features = false`, same decode). Each cell is the median over {} interleaved repetitions of {} s per client of the per-repetition ratio to raw hyper.\n",
         f(&ov["reps"]),
         f(&ov["seconds_per_run"])
     );
@@ -610,4 +609,9 @@ pub fn write(results: &Value, doc: &Path) -> BenchResult<()> {
     o.push_str(&crate::report_notes::notes(results));
     std::fs::write(doc, o)?;
     Ok(())
+}
+
+/// The table formatting of one JSON value (for the notes).
+pub fn fmt_value(v: &Value) -> String {
+    f(v)
 }

@@ -504,7 +504,6 @@ fn typed_and_json_paths_agree() {
 #[test]
 fn invalid_utf8_in_an_unknown_field_is_ignored_by_both_paths() {
     let body = b"{\"prom9abpt\": {\"text\": \"Summarize the r\xdceport.\"}}";
-    assert!(std::str::from_utf8(body).is_err());
     assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
     let typed: LaunchRequest = serde_json::from_slice(body).unwrap();
     assert_eq!(typed, LaunchRequest::default());
@@ -529,6 +528,41 @@ fn invalid_utf8_in_an_unknown_field_is_ignored_by_both_paths() {
     let built = nomic_agent_core::request::launch(&base, &typed).unwrap();
     let sent: serde_json::Value = serde_json::from_slice(built.body()).unwrap();
     assert_eq!(sent, json!({"prompt": {"text": "hi"}}));
+}
+
+/// Fuzz reproducer (`fuzz/regressions/validate/crash-97d170e1…`): `[]` decoded as an empty
+/// typed launch (serde's positional form of a struct), so typed validation reported a missing
+/// prompt where `validate_launch_json` reports "not an object". Request bodies, prompts and
+/// images now decode from JSON objects only, as the API and the JSON rules require.
+#[test]
+fn request_types_decode_from_objects_only() {
+    assert_eq!(
+        problems(validate_launch_json(&json!([]))),
+        vec![p("", ProblemKind::WrongType { expected: "object" })]
+    );
+    for body in [
+        "[]",
+        r#"[{"text":"hi"}]"#,
+        r#"{"prompt":["hi"]}"#,
+        r#"{"prompt":{"text":"hi","images":[["png","iVBORw0KGgo="]]}}"#,
+    ] {
+        let err = serde_json::from_str::<LaunchRequest>(body).unwrap_err();
+        assert!(err.to_string().contains("object"), "{body}: {err}");
+        assert!(validate_launch_json(&serde_json::from_str(body).unwrap()).is_err());
+    }
+    assert!(serde_json::from_str::<FollowUpRequest>(r#"[{"text":"hi"}]"#).is_err());
+    assert!(serde_json::from_str::<Prompt>(r#"["hi", []]"#).is_err());
+    // Objects still decode, leniently, and encode unchanged.
+    let req: LaunchRequest = serde_json::from_str(r#"{"prompt":{"text":"hi","extra":1},"x":[]}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(req, LaunchRequest::prompt("hi"));
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({"prompt": {"text": "hi"}})
+    );
+    let follow: FollowUpRequest =
+        serde_json::from_value(json!({"prompt": {"text": "go"}})).unwrap();
+    assert_eq!(follow, FollowUpRequest::new(Prompt::new("go")));
 }
 
 #[test]

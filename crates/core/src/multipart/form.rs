@@ -65,16 +65,20 @@ impl UploadForm {
 }
 
 /// `type/subtype` with RFC 9110 token characters, optionally followed by `;` parameters of
-/// visible ASCII.
+/// visible ASCII and spaces. Checked on the trimmed value, which is what the encoder sends:
+/// only white space at the very ends is dropped. (Trimming the part before `;` alone let
+/// `text/plain\r\n; x` through and put a line break into the part's headers; found by
+/// fuzzing, `fuzz/regressions/multipart/crash-93588a06…`.)
 fn is_media_type(s: &str) -> bool {
     let is_token = |t: &str| {
         !t.is_empty()
             && t.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
     };
+    let s = s.trim();
     let (essence, params) = s.split_once(';').unwrap_or((s, ""));
     let ok_params = params.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
-    match essence.trim().split_once('/') {
+    match essence.trim_end_matches(' ').split_once('/') {
         Some((t, sub)) => is_token(t) && is_token(sub) && ok_params,
         None => false,
     }
@@ -149,6 +153,22 @@ mod tests {
                 .validate()
                 .is_err()
         );
+        // Fuzz reproducer (`crash-93588a06…`): a CR before `;` survived the old check.
+        for bad in [
+            "text/p\r;l",
+            "text/plain\r\n; x",
+            "text/plain\n;a=b",
+            "text/plain\t;a=b",
+        ] {
+            assert!(UploadForm::new("a", bad).validate().is_err(), "{bad:?}");
+        }
+        for good in [
+            " text/plain ",
+            "\ttext/plain; charset=utf-8\r\n",
+            "text/plain ; a=b",
+        ] {
+            assert!(UploadForm::new("a", good).validate().is_ok(), "{good:?}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{FileId, Image, ProjectId, Prompt, WorkflowId};
 /// [`LaunchRequest::workflow_inputs`] (a file-slot workflow), then chain the setters.
 /// Empty `fileIds` and `inputs` are omitted from the JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LaunchRequest {
     /// The instruction (absent for file-slot workflows).
@@ -31,6 +31,8 @@ pub struct LaunchRequest {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub inputs: BTreeMap<String, Vec<FileId>>,
 }
+
+object_only_serde!(LaunchRequest, "a launch request object");
 
 impl LaunchRequest {
     /// A launch with a text prompt.
@@ -87,11 +89,14 @@ impl LaunchRequest {
 /// The body of `POST /agents/{id}/followup`. There is no `fileIds` field: follow-ups do not
 /// accept files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct FollowUpRequest {
     /// The next instruction.
     pub prompt: Prompt,
 }
+
+object_only_serde!(FollowUpRequest, "a follow-up request object");
 
 impl FollowUpRequest {
     /// A follow-up with this prompt.

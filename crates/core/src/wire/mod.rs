@@ -4,6 +4,41 @@
 //! exact (camelCase, empty collections omitted). The `decode_*` functions never panic on any input
 //! and return a [`DecodeError`] that carries a short reason, never the body itself.
 
+/// `Serialize` and an object-only `Deserialize` for a request body type whose derives carry
+/// `#[serde(remote = "Self")]`. A derived struct also decodes from a JSON array (fields by
+/// position, so `[]` became an empty launch); the API takes objects only, and so does
+/// `validate_launch_json`, so the typed decode refuses arrays too (found by fuzzing:
+/// `fuzz/regressions/validate/crash-97d170e1…`).
+macro_rules! object_only_serde {
+    ($t:ident, $expecting:literal) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                // The inherent (derived, `remote = "Self"`) method.
+                $t::serialize(self, serializer)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct ObjectOnly;
+                impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<$t, A::Error> {
+                        $t::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                deserializer.deserialize_map(ObjectOnly)
+            }
+        }
+    };
+}
+
 mod agent;
 mod artifact;
 mod conversation;

@@ -15,6 +15,7 @@ pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 
 /// An instruction for an agent: text plus optional inline images.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Prompt {
     /// The instruction text; must not be empty or only white space.
     pub text: String,
@@ -22,6 +23,8 @@ pub struct Prompt {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<Image>,
 }
+
+object_only_serde!(Prompt, "a prompt object");
 
 impl Prompt {
     /// A text-only prompt.
@@ -133,12 +136,15 @@ impl<'de> Deserialize<'de> for MediaType {
 ///
 /// `Debug` shows the length of `data`, not the data.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Image {
     /// The declared type; must agree with the bytes' magic number.
     pub media_type: MediaType,
     /// Standard base64 with padding.
     pub data: String,
 }
+
+object_only_serde!(Image, "an image object");
 
 impl Image {
     /// Encodes raw image bytes, taking the media type from their magic number.
