@@ -36,7 +36,7 @@ pub fn notes(results: &Value) -> String {
     if pac["met"].as_bool() == Some(false) {
         let _ = writeln!(
             o,
-            "**5. Pacing.** Zero 429s; the shortfall is quota left unused. The SDK's limiter is a GCRA with burst 1: a waiter sleeps until the permit's instant, and whatever it wakes late (timer granularity, scheduling on a busy box, the other waiters) pushes every later permit back, since a burst-1 bucket cannot catch up. The loss per permit is a fixed ~1 ms, i.e. ~0.05 % of the real 2 s Heavy interval and ~0.5 % of the 200 ms Standard one, but more at the scaled intervals used here. A burst of 2 in the default tier limits (core's `TierLimits::default`) would let the limiter absorb a late wake without ever exceeding the server's sustained rate.\n"
+            "**5. Pacing.** Zero 429s; the shortfall is quota left unused. The SDK's limiter is a GCRA with burst 1: a waiter sleeps until the permit's instant, and whatever it wakes late (timer granularity, scheduling on a busy box, the other waiters) pushes every later permit back, since a burst-1 bucket cannot catch up; at the scaled 40 ms Standard interval that costs a few per cent. The Heavy-tier shortfall is larger than that mechanism explains (about 35 ms real per permit against a 100 ms scaled interval) and has not been profiled yet; suspects to check first are the launch path's own latency under the pacing wait and the pacing layer's wake-up of eight concurrent waiters. A burst of 2 in the default tier limits (core's `TierLimits::default`) would let the limiter absorb a late wake without exceeding the server's sustained rate."
         );
     }
     let up = &b["upload"];
