@@ -44,7 +44,8 @@ pub fn session_count() -> usize {
 pub enum Commits {
     /// Never (the fault replaces the handler): agents created == launches reported created.
     Never,
-    /// Always (the handler ran): agents created == reported created + reported unknown.
+    /// The handler runs when the request gets past the emulator's rate limit: reported created
+    /// ≤ agents created ≤ reported created + reported unknown (no duplicate).
     Always,
     /// Either (a timeout races the handler): only the bounds are checked.
     Maybe,
@@ -229,7 +230,8 @@ pub fn scenarios(sessions: usize) -> Vec<Scenario> {
     all.push(Scenario {
         faults: bursts(Fault::Truncate, sessions, true, true),
         launch_commits: Commits::Always,
-        allowed: vec![LaunchOutcomeUnknown, FollowUpOutcomeUnknown, Transport],
+        // A cut read is retried by the transport; only a cut launch/follow-up answer is lost.
+        allowed: vec![LaunchOutcomeUnknown, FollowUpOutcomeUnknown],
         ..base("truncated_bodies")
     });
     all.push(Scenario {
@@ -661,10 +663,12 @@ pub async fn run_scenario(s: &Scenario, sessions: usize) -> Report {
         .iter()
         .filter(|r| r.kind == Kind::LaunchOutcomeUnknown)
         .count() as u64;
+    // Each session reports exactly one launch outcome, so `created ≤ reported + unknown` is what
+    // catches a duplicate launch. A faulted launch that "always commits" can still commit
+    // nothing when the emulator's own rate limit refused it first, so only the bounds hold there.
     let ok = match s.launch_commits {
         Commits::Never => created == reported,
-        Commits::Always => created == reported + unknown,
-        Commits::Maybe => (reported..=reported + unknown).contains(&created),
+        Commits::Always | Commits::Maybe => (reported..=reported + unknown).contains(&created),
     };
     if !ok {
         violations.push(format!(

@@ -167,7 +167,7 @@ impl Client {
     /// `GET /agents/{id}`.
     pub async fn get_agent(&self, id: AgentId) -> Result<wire::Agent, Error> {
         let resp = self
-            .send(build::get_agent(&self.inner.base, &id), &agent_what(&id))
+            .send_about(build::get_agent(&self.inner.base, &id), || agent_what(&id))
             .await?;
         Ok(wire::decode_agent(resp.body())?)
     }
@@ -199,7 +199,9 @@ impl Client {
     /// `GET /agents/{id}/conversation`.
     pub async fn conversation(&self, id: AgentId) -> Result<Conversation, Error> {
         let resp = self
-            .send(build::conversation(&self.inner.base, &id), &agent_what(&id))
+            .send_about(build::conversation(&self.inner.base, &id), || {
+                agent_what(&id)
+            })
             .await?;
         Ok(wire::decode_conversation(resp.body())?)
     }
@@ -415,6 +417,16 @@ impl Client {
         req: Request<Bytes>,
         what: &str,
     ) -> Result<Response<Bytes>, Error> {
+        self.send_about(req, || what.to_owned()).await
+    }
+
+    /// [`Client::send`] with the description built only when it is needed (an error), so the
+    /// success path allocates nothing for it.
+    pub(crate) async fn send_about(
+        &self,
+        req: Request<Bytes>,
+        what: impl FnOnce() -> String,
+    ) -> Result<Response<Bytes>, Error> {
         let resp = self
             .inner
             .transport
@@ -424,7 +436,7 @@ impl Client {
         if resp.status().is_success() {
             Ok(resp)
         } else {
-            Err(self.error_for(&resp, what))
+            Err(self.error_for(&resp, &what()))
         }
     }
 

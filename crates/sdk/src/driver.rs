@@ -18,6 +18,7 @@ use futures_util::stream::FuturesUnordered;
 use http::Request;
 use nomic_agent_core::RequestKind;
 use nomic_agent_core::policy::retry::SendFailure;
+use nomic_agent_core::request::Endpoint;
 use nomic_agent_core::turn::{Event, RequestId, Turn, TurnError};
 use nomic_agent_core::wire;
 
@@ -61,6 +62,21 @@ fn clone_request(req: &Request<Bytes>) -> Request<Bytes> {
     out
 }
 
+/// Core's turn stores the launch and follow-up requests and transmits copies that carry no
+/// extensions, so the transport would see a "custom" POST: the Standard tier (paced 10× too
+/// fast for launches) instead of Heavy. Put the route's `Endpoint` back from the transmit's kind.
+fn restore_endpoint(req: &mut Request<Bytes>, kind: RequestKind) {
+    if req.extensions().get::<Endpoint>().is_some() {
+        return;
+    }
+    let endpoint = match kind {
+        RequestKind::Launch => Endpoint::LaunchAgent,
+        RequestKind::FollowUp => Endpoint::FollowUp,
+        _ => return,
+    };
+    req.extensions_mut().insert(endpoint);
+}
+
 /// Drives `p` until `on_event` breaks (its value is returned) or the turn is done (`None`).
 pub(crate) async fn drive<T>(
     client: &Client,
@@ -95,7 +111,8 @@ pub(crate) async fn drive<T>(
             cancel_fed = true;
             p.turn.cancel(t);
         }
-        while let Some(tx) = p.turn.poll_transmit(t) {
+        while let Some(mut tx) = p.turn.poll_transmit(t) {
+            restore_endpoint(&mut tx.request, tx.kind);
             p.inflight.push(InFlight {
                 id: tx.id,
                 request: clone_request(&tx.request),
@@ -127,12 +144,14 @@ pub(crate) async fn drive<T>(
                 match res {
                     Ok(resp) => p.turn.handle_response(now(), SystemTime::now(), id, resp),
                     Err(e) => {
-                        let f = if e.is_timeout() {
-                            SendFailure::TimedOut
-                        } else if e.was_sent() {
-                            SendFailure::MaybeSent
-                        } else {
+                        // "Certainly not sent" first: a deadline that passed while waiting for a
+                        // permit or a Retry-After is a timeout, but the server never saw it.
+                        let f = if !e.was_sent() {
                             SendFailure::NotSent
+                        } else if e.is_timeout() {
+                            SendFailure::TimedOut
+                        } else {
+                            SendFailure::MaybeSent
                         };
                         last_failure = Some(Error::from_transport(e, false));
                         p.turn.handle_failure(now(), id, f);

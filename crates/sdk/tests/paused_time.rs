@@ -130,3 +130,101 @@ async fn wait_deadline_is_a_typed_timeout() {
     let err = agent.wait().await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
 }
+
+/// A service that answers every launch with `launch_reply` and records when each request came.
+fn recording(
+    launch_reply: fn() -> Response<Body>,
+) -> (
+    impl tower::Service<
+        Request<Body>,
+        Response = Response<Body>,
+        Error = TransportError,
+        Future = impl Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static,
+    Arc<Mutex<Vec<(String, tokio::time::Instant)>>>,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let script = Arc::new(Mutex::new(Script::default()));
+    let svc = tower::service_fn(move |req: Request<Body>| {
+        let log = Arc::clone(&log);
+        let script = Arc::clone(&script);
+        async move {
+            let what = format!("{} {}", req.method(), req.uri().path());
+            log.lock()
+                .unwrap()
+                .push((what.clone(), tokio::time::Instant::now()));
+            if what.ends_with("/agents") && req.method() == http::Method::POST {
+                return Ok::<_, TransportError>(launch_reply());
+            }
+            Ok(respond(&script, &req))
+        }
+    });
+    (svc, seen)
+}
+
+#[tokio::test(start_paused = true)]
+async fn launches_are_paced_on_the_heavy_tier() {
+    // The turn hands the transport copies of its launch request; they must still be Heavy
+    // (30/min: 2 s apart), not the Standard tier of an unknown call (300/min: 200 ms apart).
+    let (svc, seen) = recording(|| {
+        let mut resp = Response::new(Body::from(agent_json("waiting", 1)));
+        *resp.status_mut() = StatusCode::CREATED;
+        resp
+    });
+    let c = Client::builder()
+        .api_key("npk_test_heavy")
+        .base_url("https://heavy.example")
+        .service(svc)
+        .build()
+        .unwrap();
+    let (a, b, d) = tokio::join!(
+        c.launch(LaunchRequest::prompt("one")),
+        c.launch(LaunchRequest::prompt("two")),
+        c.launch(LaunchRequest::prompt("three")),
+    );
+    a.unwrap();
+    b.unwrap();
+    d.unwrap();
+    let times: Vec<_> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(w, _)| w.starts_with("POST"))
+        .map(|(_, t)| *t)
+        .collect();
+    assert_eq!(times.len(), 3);
+    for w in times.windows(2) {
+        assert_eq!(w[1] - w[0], Duration::from_secs(2));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_launch_whose_retry_misses_the_deadline_is_rate_limited_not_unknown() {
+    let (svc, seen) = recording(|| {
+        let mut resp = Response::new(Body::from(r#"{"error":"slow down","code":"rate_limited"}"#));
+        *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        resp.headers_mut()
+            .insert("retry-after", http::HeaderValue::from_static("1"));
+        resp
+    });
+    // Heavy at 10/min: the retry's permit (6 s) falls after the 3 s request deadline.
+    let limits = nomic_agent::TierLimits {
+        heavy: nomic_agent::TierLimit::new(10, 1),
+        ..nomic_agent::TierLimits::default()
+    };
+    let c = Client::builder()
+        .api_key("npk_test_429_deadline")
+        .base_url("https://ratelimited.example")
+        .tier_limits(limits)
+        .request_deadline(Duration::from_secs(3))
+        .service(svc)
+        .build()
+        .unwrap();
+    let err = c.launch(LaunchRequest::prompt("one")).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "nothing but the one launch");
+}

@@ -128,6 +128,12 @@ impl Error {
         matches!(self.inner.kind, Kind::Connect | Kind::Timeout | Kind::Send)
     }
 
+    /// A response body that broke off mid-stream (connection closed or reset while reading):
+    /// the request was received, the answer was lost.
+    pub(crate) fn is_body_cut(&self) -> bool {
+        matches!(self.inner.kind, Kind::Body | Kind::Send)
+    }
+
     pub(crate) fn sent(&self) -> Sent {
         self.inner.sent
     }

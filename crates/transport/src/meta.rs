@@ -51,6 +51,12 @@ impl RequestMeta {
     }
 }
 
+/// Set by `Transport::send_buffered`: the retry layer reads each final response's body inside
+/// its loop, so a body cut mid-stream is one more maybe-sent failure under the same policy,
+/// deadline and budget (retried for reads and idempotent writes, outcome-unknown otherwise).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BufferResponse;
+
 /// The attempt number (1-based) the retry layer stamps on each copy it sends.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Attempt(pub u32);

@@ -22,7 +22,7 @@ use crate::layers::pacing::{PacingLayer, shared_limiter};
 use crate::layers::retry::RetryLayer;
 use crate::layers::timeout::TimeoutLayer;
 use crate::layers::trace::TraceLayer;
-use crate::meta::{RequestMeta, ResponseBodyLimit};
+use crate::meta::{BufferResponse, RequestMeta, ResponseBodyLimit};
 
 type Stack = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
 
@@ -121,6 +121,10 @@ impl Transport {
             req.extensions_mut()
                 .insert(ResponseBodyLimit(self.json_body_limit));
         }
+        // The retry layer reads the body inside its loop, so a truncated body is retried
+        // (reads) or reported outcome-unknown (launch, follow-up, upload) like any other
+        // maybe-sent failure; what comes back here is already in memory.
+        req.extensions_mut().insert(BufferResponse);
         let resp = self.send(req).await?;
         let (parts, body) = resp.into_parts();
         let bytes = body.bytes().await?;

@@ -5,9 +5,11 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use nomic_agent_core::policy::backoff::Backoff;
 use nomic_agent_core::policy::budget::RetryBudget;
+use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
 use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 use nomic_agent_core::request::Endpoint;
@@ -361,7 +363,12 @@ async fn traces_name_the_route_the_attempt_and_why_it_slept() {
     let traced = support::captured();
     let line = traced
         .lines()
-        .find(|l| l.contains("retrying after a wait") && l.contains("agents/{id}"))
+        // Other tests share the capture: pick this request's line by its agent id.
+        .find(|l| {
+            l.contains("retrying after a wait")
+                && l.contains("agents/{id}")
+                && l.contains("0190b3c2-7d4e")
+        })
         .expect("a retry event inside the request span");
     assert!(
         line.contains(r#"reason="retry""#) && line.contains("sleep_ms=2000"),
@@ -377,4 +384,119 @@ async fn traces_name_the_route_the_attempt_and_why_it_slept() {
             .any(|l| l.contains("attempt{attempt=2") && l.contains("response head"))
     );
     support::assert_no_secret("");
+}
+
+fn buffered(endpoint: Endpoint, uri: &str, body: &'static str) -> Request<Bytes> {
+    let mut req = Request::builder()
+        .method(endpoint.method())
+        .uri(uri)
+        .body(Bytes::from_static(body.as_bytes()))
+        .unwrap();
+    req.extensions_mut().insert(endpoint);
+    req
+}
+
+const AGENT: &str = r#"{"data":{"id":"019abc12-3456-7890-abcd-ef1234567890","status":"running"}}"#;
+
+#[tokio::test(start_paused = true)]
+async fn a_read_whose_body_is_cut_is_retried_with_backoff_and_budget() {
+    let retry = RetryConfig::default().with_backoff(no_jitter(1000));
+    let mock = Mock::new(vec![
+        Reply::Truncated(StatusCode::OK, AGENT),
+        Reply::Truncated(StatusCode::OK, AGENT),
+        Reply::Status(StatusCode::OK, vec![], AGENT),
+    ]);
+    let t = Transport::with_service(cfg("cut_read").retry(retry), mock.clone()).unwrap();
+    let resp = t
+        .send_buffered(buffered(Endpoint::GetAgent, "/agents/x", ""))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.body().as_ref(), AGENT.as_bytes());
+    // Core's backoff between the attempts, exactly as for any other maybe-sent failure.
+    assert_eq!(mock.gaps_ms(), vec![1000, 2000]);
+
+    // The budget bounds them too: with nothing to spend, the cut body is the answer.
+    let mock = Mock::new(vec![Reply::Truncated(StatusCode::OK, AGENT)]).then_always(200);
+    let none = RetryBudget::new(0.0, 0, Duration::from_secs(60));
+    let t =
+        Transport::with_service(cfg("cut_read_budget").retry_budget(none), mock.clone()).unwrap();
+    let err = t
+        .send_buffered(buffered(Endpoint::GetAgent, "/agents/x", ""))
+        .await
+        .unwrap_err();
+    assert!(err.was_sent() && !err.outcome_unknown(), "{err:?}");
+    assert_eq!(mock.calls().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_launch_whose_body_is_cut_is_outcome_unknown_and_never_resent() {
+    for (endpoint, code) in [
+        (Endpoint::LaunchAgent, StatusCode::CREATED),
+        (Endpoint::FollowUp, StatusCode::ACCEPTED),
+    ] {
+        let mock = Mock::new(vec![Reply::Truncated(code, AGENT)]).then_always(code.as_u16());
+        let t = Transport::with_service(cfg(&format!("cut_{code}")), mock.clone()).unwrap();
+        let err = t
+            .send_buffered(buffered(endpoint, "/agents", r#"{"prompt":{"text":"hi"}}"#))
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown() && err.was_sent(), "{err:?}");
+        assert_eq!(mock.calls().len(), 1, "{endpoint:?} was resent");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_retry_that_cannot_leave_before_the_deadline_returns_the_429() {
+    // Heavy at 10/min: the retry's permit is 6 s after the first, past the 3 s deadline.
+    let limits = TierLimits {
+        heavy: TierLimit::new(10, 1),
+        ..TierLimits::default()
+    };
+    let mock = Mock::new(vec![with_headers(429, &[("retry-after", "1")])]).then_always(201);
+    let c = cfg("ra_cut_launch")
+        .tier_limits(limits)
+        .deadline(Duration::from_secs(3));
+    let t = Transport::with_service(c, mock.clone()).unwrap();
+    let start = Instant::now();
+    let resp = t.send(launch()).await.unwrap();
+    // The server refused it and nothing else was sent: a known "not created", not unknown.
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.extensions().get::<OutcomeUnknown>().is_none());
+    assert_eq!(mock.calls().len(), 1);
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+
+    // A Retry-After that ends exactly at the deadline is not waited for either.
+    let mock = Mock::new(vec![with_headers(429, &[("retry-after", "2")])]).then_always(201);
+    let c = cfg("ra_at_deadline").deadline(Duration::from_secs(2));
+    let t = Transport::with_service(c, mock.clone()).unwrap();
+    let resp = t.send(launch()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(mock.calls().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn honouring_retry_after_does_not_draw_from_the_budget() {
+    let none = RetryBudget::new(0.0, 0, Duration::from_secs(60));
+    let mock = Mock::new(vec![
+        with_headers(429, &[("retry-after", "1")]),
+        with_headers(429, &[("retry-after", "1")]),
+        status(200),
+        status(503),
+        status(429),
+    ])
+    .then_always(200);
+    let t = Transport::with_service(cfg("ra_budget").retry_budget(none), mock.clone()).unwrap();
+    assert_eq!(t.send(get()).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(mock.gaps_ms(), vec![1000, 1000]);
+    // Failures the server did not schedule still need the budget: not retried.
+    assert_eq!(
+        t.send(get()).await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        t.send(get()).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(mock.calls().len(), 5);
 }

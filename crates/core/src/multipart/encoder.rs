@@ -25,6 +25,8 @@ pub struct Encoder {
     /// The last `delimiter.len() - 1` bytes seen (starting with the preamble's final CRLF),
     /// so a delimiter split across chunks is still found.
     carry: Vec<u8>,
+    /// Scratch space for the carry plus the next chunk's head (reused, no allocation per chunk).
+    edge: Vec<u8>,
     collided: bool,
 }
 
@@ -61,6 +63,7 @@ impl Encoder {
             finish: Bytes::from(format!("\r\n--{b}--\r\n")),
             preamble: Bytes::from(pre),
             carry: b"\r\n".to_vec(),
+            edge: Vec::with_capacity(2 * delimiter.len()),
             delimiter,
             boundary,
             collided: false,
@@ -84,9 +87,10 @@ impl Encoder {
             return Err(BoundaryCollision);
         }
         let keep = self.delimiter.len() - 1;
-        let mut edge = self.carry.clone();
-        edge.extend_from_slice(&chunk[..chunk.len().min(keep)]);
-        if contains(&edge, &self.delimiter) || contains(&chunk, &self.delimiter) {
+        self.edge.clear();
+        self.edge.extend_from_slice(&self.carry);
+        self.edge.extend_from_slice(&chunk[..chunk.len().min(keep)]);
+        if contains(&self.edge, &self.delimiter) || contains(&chunk, &self.delimiter) {
             self.collided = true;
             return Err(BoundaryCollision);
         }
@@ -112,13 +116,56 @@ impl Encoder {
     }
 }
 
+/// Whether `needle` (non-empty) occurs in `haystack`: candidates are found with
+/// [`find_byte`] (eight bytes per step), and only there is the whole needle compared.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let first = needle[0];
-    haystack
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while haystack.len() - from >= needle.len() {
+        let window = &haystack[from..=haystack.len() - needle.len()];
+        let Some(i) = find_byte(window, first) else {
+            return false;
+        };
+        let at = from + i;
+        if haystack[at + 1..].starts_with(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
+/// The index of the first `byte` in `hay`, comparing a word at a time (SWAR): XOR with the
+/// byte repeated turns matches into zero bytes, and `(x - 0x01..) & !x & 0x80..` flags the
+/// lowest zero byte of `x` exactly (borrows only corrupt the bytes above it).
+fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO.wrapping_mul(u64::from(byte));
+    let zero_at = |word: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w) ^ pattern;
+        x.wrapping_sub(LO) & !x & HI
+    };
+    let mut blocks = hay.chunks_exact(16);
+    let mut base = 0;
+    for block in &mut blocks {
+        let (a, b) = block.split_at(8);
+        let (za, zb) = (zero_at(a), zero_at(b));
+        if za | zb != 0 {
+            let (offset, z) = if za != 0 { (0, za) } else { (8, zb) };
+            return Some(base + offset + (z.trailing_zeros() / 8) as usize);
+        }
+        base += 16;
+    }
+    blocks
+        .remainder()
         .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == first)
-        .any(|(i, _)| haystack[i..].starts_with(needle))
+        .position(|&b| b == byte)
+        .map(|i| base + i)
 }
 
 #[cfg(test)]
@@ -218,6 +265,60 @@ mod tests {
             assert!(enc.chunk(Bytes::from(ok.clone())).is_ok(), "{ok:?}");
             // Separate the cases so they do not combine across edges.
             enc.chunk(Bytes::from_static(b"x")).unwrap();
+        }
+    }
+
+    fn naive_contains(h: &[u8], n: &[u8]) -> bool {
+        h.windows(n.len()).any(|w| w == n)
+    }
+
+    #[test]
+    fn word_search_agrees_with_a_plain_scan() {
+        // Every position of the byte within and around the 16-byte blocks, with decoys that
+        // differ from it by one bit or sit in the high half (borrow cases of the word trick).
+        for len in 0..48 {
+            for at in 0..=len {
+                for decoy in [0x00u8, 0x0c, 0x0e, 0x8d, 0xff] {
+                    let mut hay = vec![decoy; len];
+                    if at < len {
+                        hay[at] = b'\r';
+                    }
+                    let expected = hay.iter().position(|&b| b == b'\r');
+                    assert_eq!(find_byte(&hay, b'\r'), expected, "{len} {at} {decoy:#x}");
+                }
+            }
+        }
+        for byte in [0u8, 1, 0x7f, 0x80, 0xfe, 0xff] {
+            let hay: Vec<u8> = (0..=255u8).rev().collect();
+            assert_eq!(find_byte(&hay, byte), hay.iter().position(|&b| b == byte));
+        }
+    }
+
+    #[test]
+    fn substring_search_agrees_with_a_plain_scan() {
+        let needle = b"\r\n--ab";
+        let pieces: [&[u8]; 5] = [b"\r", b"\r\n", b"\r\n--", b"\r\n--a", b"x"];
+        // All short sequences of the pieces, plus the needle at every offset.
+        let mut hay = Vec::new();
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    hay.clear();
+                    hay.extend_from_slice(a);
+                    hay.extend_from_slice(b);
+                    hay.extend_from_slice(c);
+                    assert_eq!(contains(&hay, needle), naive_contains(&hay, needle));
+                    hay.extend_from_slice(b"ab");
+                    assert_eq!(contains(&hay, needle), naive_contains(&hay, needle));
+                }
+            }
+        }
+        for offset in 0..40 {
+            let mut hay = vec![b'\r'; offset];
+            hay.extend_from_slice(needle);
+            assert!(contains(&hay, needle), "{offset}");
+            hay.pop();
+            assert!(!contains(&hay, needle), "{offset}");
         }
     }
 }

@@ -52,6 +52,10 @@ pub struct ApiBase {
     port: Option<u16>,
     origin: String,
     root: String,
+    /// `host[:port]`, parsed once (cloning it is a reference-count bump).
+    authority: http::uri::Authority,
+    /// The root's path, e.g. `/api/v0`.
+    path: String,
 }
 
 const API_PATH: &str = "/api/v0";
@@ -103,15 +107,19 @@ impl ApiBase {
         };
         let root = format!("{origin}{path}");
         // Everything was checked above; this guards the builders' URI construction.
-        if http::Uri::try_from(root.as_str()).is_err() {
-            return Err(InvalidBaseUrl::InvalidHost);
-        }
+        let parsed = http::Uri::try_from(root.as_str()).map_err(|_| InvalidBaseUrl::InvalidHost)?;
+        let authority = parsed
+            .authority()
+            .cloned()
+            .ok_or(InvalidBaseUrl::InvalidHost)?;
         Ok(ApiBase {
             https,
             host,
             port,
             origin,
+            path: path.to_owned(),
             root,
+            authority,
         })
     }
 
@@ -160,10 +168,32 @@ impl ApiBase {
 
     /// The full URI of a path (and query) relative to the root.
     pub(crate) fn uri(&self, path_and_query: &str) -> http::Uri {
+        self.uri_of(&[path_and_query])
+    }
+
+    /// The full URI of the concatenated `pieces` relative to the root, built from the
+    /// pre-parsed scheme and authority: one allocation, and only the path is parsed.
+    pub(crate) fn uri_of(&self, pieces: &[&str]) -> http::Uri {
+        let len = self.path.len() + pieces.iter().map(|p| p.len()).sum::<usize>();
+        let mut path = String::with_capacity(len);
+        path.push_str(&self.path);
+        for piece in pieces {
+            path.push_str(piece);
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(if self.https {
+            http::uri::Scheme::HTTPS
+        } else {
+            http::uri::Scheme::HTTP
+        });
+        parts.authority = Some(self.authority.clone());
         // `parse` proved the root is a valid URI, and callers only append
         // percent-encoded ASCII, so this cannot fail.
-        http::Uri::try_from(format!("{}{path_and_query}", self.root))
-            .expect("root and encoded path form a valid URI")
+        parts.path_and_query = Some(
+            http::uri::PathAndQuery::from_maybe_shared(bytes::Bytes::from(path))
+                .expect("root and encoded path form a valid path"),
+        );
+        http::Uri::from_parts(parts).expect("scheme, authority and path form a valid URI")
     }
 }
 

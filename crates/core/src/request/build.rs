@@ -23,9 +23,28 @@ fn request<B>(
     agent: Option<AgentId>,
     body: B,
 ) -> Request<B> {
+    with_uri(base.uri(path_and_query), endpoint, agent, body)
+}
+
+/// [`request`] for `/agents/{id}{suffix}`: the id is encoded without the formatting
+/// machinery (this is the polling hot path).
+fn agent_request<B>(
+    base: &ApiBase,
+    endpoint: Endpoint,
+    id: &AgentId,
+    suffix: &str,
+    body: B,
+) -> Request<B> {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let hyphenated: &str = id.as_uuid().hyphenated().encode_lower(&mut buf);
+    let uri = base.uri_of(&["/agents/", hyphenated, suffix]);
+    with_uri(uri, endpoint, Some(*id), body)
+}
+
+fn with_uri<B>(uri: http::Uri, endpoint: Endpoint, agent: Option<AgentId>, body: B) -> Request<B> {
     let mut req = Request::new(body);
     *req.method_mut() = endpoint.method();
-    *req.uri_mut() = base.uri(path_and_query);
+    *req.uri_mut() = uri;
     req.headers_mut().insert(ACCEPT, JSON);
     req.extensions_mut().insert(endpoint);
     if let Some(id) = agent {
@@ -69,24 +88,18 @@ pub fn follow_up(
     body: &FollowUpRequest,
 ) -> Result<Request<Bytes>, InvalidRequest> {
     validate_follow_up(body)?;
-    Ok(with_json(request(
+    Ok(with_json(agent_request(
         base,
         Endpoint::FollowUp,
-        &format!("/agents/{id}/followup"),
-        Some(*id),
+        id,
+        "/followup",
         json_body(body),
     )))
 }
 
 /// `GET /agents/{id}`.
 pub fn get_agent(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
-    request(
-        base,
-        Endpoint::GetAgent,
-        &format!("/agents/{id}"),
-        Some(*id),
-        Bytes::new(),
-    )
+    agent_request(base, Endpoint::GetAgent, id, "", Bytes::new())
 }
 
 /// `GET /agents?limit&cursor&status&workflowId`; `limit` must be 1–100.
@@ -126,11 +139,11 @@ pub fn list_agents(
 
 /// `GET /agents/{id}/conversation`.
 pub fn conversation(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
-    request(
+    agent_request(
         base,
         Endpoint::Conversation,
-        &format!("/agents/{id}/conversation"),
-        Some(*id),
+        id,
+        "/conversation",
         Bytes::new(),
     )
 }
@@ -151,24 +164,12 @@ pub fn artifact_content(base: &ApiBase, id: &AgentId, artifact: &ArtifactId) -> 
 
 /// `POST /agents/{id}/stop` (no body).
 pub fn stop(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
-    request(
-        base,
-        Endpoint::Stop,
-        &format!("/agents/{id}/stop"),
-        Some(*id),
-        Bytes::new(),
-    )
+    agent_request(base, Endpoint::Stop, id, "/stop", Bytes::new())
 }
 
 /// `DELETE /agents/{id}`.
 pub fn delete(base: &ApiBase, id: &AgentId) -> Request<Bytes> {
-    request(
-        base,
-        Endpoint::Delete,
-        &format!("/agents/{id}"),
-        Some(*id),
-        Bytes::new(),
-    )
+    agent_request(base, Endpoint::Delete, id, "", Bytes::new())
 }
 
 /// `GET /files/search?query&limit&cursor&integrationId`; `query` must not be blank and

@@ -2,16 +2,16 @@
 
 mod plan;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
 use futures_core::Stream;
+use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{StreamExt, TryStreamExt};
 use nomic_agent_core::answer::final_answer;
-use nomic_agent_core::wire::{self, AgentId, AgentStatus, LaunchRequest, ListAgentsQuery};
+use nomic_agent_core::wire::{self, AgentId, AgentStatus, LaunchRequest, ListAgentsQuery, Page};
 
 use self::plan::{Plan, SCAN_PAGE, Work};
 use crate::agent::TurnOutcome;
@@ -30,7 +30,7 @@ pub struct FleetOutcome {
 }
 
 enum Done {
-    Scan(Result<HashMap<AgentId, AgentStatus>, Error>),
+    ScanPage(Result<Page<wire::Agent>, Error>),
     Polled(AgentId, Result<wire::Agent, Error>),
     Answered(wire::Agent, Result<wire::Conversation, Error>),
 }
@@ -39,8 +39,10 @@ type WorkFuture = Pin<Box<dyn Future<Output = Done> + Send>>;
 
 /// Tracks many agents until each reaches a terminal status, with one scheduler: no task or
 /// timer per agent. While few agents are due it polls them one by one (`GET /agents/{id}`,
-/// 2 s → 30 s backoff each); when a paged `GET /agents?status=waiting,running,awaiting_tool`
-/// scan costs fewer requests, it scans and polls only the agents that left the active list.
+/// 2 s → 30 s backoff each); when paged `GET /agents?status=waiting,running,awaiting_tool`
+/// scans cost fewer requests, it scans once per poll cap (anchored to scan starts, back to back
+/// if a scan takes longer) and polls only the agents that left the active list, as soon as the
+/// scan has gone past the page that listed them last time.
 ///
 /// Every request goes through the client's transport, so the fleet shares the Standard tier's
 /// pacing with everything else the client (and its clones) does.
@@ -138,18 +140,16 @@ impl Fleet {
     fn start(&mut self, work: Work) {
         let client = self.client.clone();
         let fut: WorkFuture = match work {
-            Work::Scan => Box::pin(async move {
-                let q = ListAgentsQuery::new()
+            Work::ScanPage(cursor) => Box::pin(async move {
+                let mut q = ListAgentsQuery::new()
                     .limit(SCAN_PAGE)
                     .status(AgentStatus::Waiting)
                     .status(AgentStatus::Running)
                     .status(AgentStatus::AwaitingTool);
-                let r = client
-                    .list_agents(q)
-                    .map_ok(|a| (a.id, a.status))
-                    .try_collect::<HashMap<_, _>>()
-                    .await;
-                Done::Scan(r)
+                if let Some(c) = cursor {
+                    q = q.cursor(c);
+                }
+                Done::ScanPage(client.list_agents_page(&q).await)
             }),
             Work::Poll(id) => Box::pin(async move { Done::Polled(id, client.get_agent(id).await) }),
         };
@@ -159,8 +159,12 @@ impl Fleet {
     fn finish(&mut self, done: Done) {
         let t = now();
         match done {
-            Done::Scan(Ok(active)) => self.plan.on_scan(t, &active),
-            Done::Scan(Err(_)) => self.plan.on_scan_failed(t),
+            Done::ScanPage(Ok(page)) => {
+                let listed: Vec<(AgentId, AgentStatus)> =
+                    page.data.into_iter().map(|a| (a.id, a.status)).collect();
+                self.plan.on_scan_page(t, &listed, page.next_cursor);
+            }
+            Done::ScanPage(Err(_)) => self.plan.on_scan_failed(t),
             Done::Polled(id, Ok(agent)) => {
                 if self.plan.on_polled(t, &id, &agent.status) {
                     if agent.status == AgentStatus::Finished {

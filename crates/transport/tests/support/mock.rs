@@ -20,6 +20,8 @@ pub enum Reply {
     MaybeSent,
     /// Never answers.
     Hang,
+    /// A response head, then half of `body`, then the connection breaks.
+    Truncated(StatusCode, &'static str),
 }
 
 pub fn status(code: u16) -> Reply {
@@ -112,7 +114,30 @@ impl tower::Service<Request<Body>> for Mock {
                 Reply::NotSent => Err(Error::not_sent("connection refused (scripted)")),
                 Reply::MaybeSent => Err(Error::maybe_sent("connection reset (scripted)")),
                 Reply::Hang => std::future::pending().await,
+                Reply::Truncated(code, body) => {
+                    let half = bytes::Bytes::from_static(&body.as_bytes()[..body.len() / 2]);
+                    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+                        Ok(half),
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "connection closed mid-body (scripted)",
+                        )),
+                    ];
+                    let mut resp = Response::new(Body::from_stream(Chunks(chunks.into())));
+                    *resp.status_mut() = code;
+                    Ok(resp)
+                }
             }
         })
+    }
+}
+
+/// A stream over scripted chunks.
+struct Chunks(VecDeque<Result<bytes::Bytes, std::io::Error>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<bytes::Bytes, std::io::Error>;
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.0.pop_front())
     }
 }

@@ -4,8 +4,11 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use nomic_agent_core::RequestKind;
 use nomic_agent_core::policy::budget::RetryBudget;
+use nomic_agent_core::policy::classify::Classification;
 use nomic_agent_core::policy::classify::ClassifyConfig;
-use nomic_agent_core::policy::retry::{AttemptOutcome, RetryConfig, RetryDecision, decide};
+use nomic_agent_core::policy::retry::{
+    AttemptOutcome, RetryConfig, RetryDecision, SendFailure, decide,
+};
 use nomic_agent_core::rng::Rng;
 use tokio::time::{Instant, sleep};
 use tower::ServiceExt;
@@ -13,9 +16,9 @@ use tower::ServiceExt;
 use super::policy::{classify_response, send_failure};
 use crate::body::Body;
 use crate::config::WallClock;
-use crate::error::Error;
+use crate::error::{Error, Sent};
 use crate::layers::BoxFuture;
-use crate::meta::{Attempt, Deadline, OutcomeUnknown, RequestMeta};
+use crate::meta::{Attempt, BufferResponse, Deadline, InFlight, OutcomeUnknown, RequestMeta};
 
 /// Owns every retry the transport makes except hyper-util's resend of a request that never
 /// left a dead pooled connection (see docs/ARCHITECTURE.md).
@@ -109,10 +112,15 @@ where
         .get::<RequestMeta>()
         .map_or(RequestKind::Read, |m| m.kind);
     let deadline = req.extensions().get::<Deadline>().map(|d| d.0);
+    let buffered = req.extensions().get::<BufferResponse>().is_some();
+    let in_flight = req.extensions().get::<InFlight>().cloned();
     lock(&shared.budget).deposit(Instant::now().into_std());
     let (parts, body) = req.into_parts();
     let mut body = Some(body);
     let mut attempt = 1u32;
+    // The final result of the previous attempt, kept while waiting to retry: if the retry
+    // cannot even be sent before the deadline, that answer (a 429, say) is the truthful one.
+    let mut previous: Option<Result<Response<Body>, Error>> = None;
     loop {
         // Keep a replayable copy for the next attempt; a streamed body is sent at most once.
         let this_body = body.take().unwrap_or_default();
@@ -121,12 +129,23 @@ where
         req.extensions_mut().insert(Attempt(attempt));
         let result = inner.clone().oneshot(req).await;
         let wall_now = shared.wall_clock.now();
-        let (result, outcome) = match result {
+        let (mut result, mut outcome) = match result {
             Ok(resp) => {
                 let (resp, outcome) =
                     classify_response(resp, shared.error_body_limit, wall_now, &shared.classify)
                         .await?;
                 (Ok(resp), outcome)
+            }
+            // Refused before anything was sent (no permit before the deadline): the previous
+            // attempt's answer stands, so a 429'd launch stays "rate limited", never "unknown".
+            Err(e) if e.sent() == Sent::No && !e.is_retryable_failure() => {
+                return match previous {
+                    Some(prev) => {
+                        tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
+                        prev
+                    }
+                    None => Err(e),
+                };
             }
             // Only transport failures are worth another attempt; a refused redirect, an
             // oversized body, a TLS rejection or the deadline would fail the same way again.
@@ -136,7 +155,25 @@ where
                 (Err(e), AttemptOutcome::Failed(f))
             }
         };
-        let decision = decide(kind, &outcome, attempt, &shared.cfg, &mut lock(&shared.rng));
+        let mut decision = decide(kind, &outcome, attempt, &shared.cfg, &mut lock(&shared.rng));
+        if buffered
+            && matches!(decision, RetryDecision::GiveUp { .. })
+            && let Ok(resp) = result
+        {
+            // The answer is final: read its body here, inside the policy, deadline and budget.
+            match read_body(resp, in_flight.as_ref()).await {
+                Ok(resp) => result = Ok(resp),
+                Err(e) if e.is_body_cut() => {
+                    outcome = AttemptOutcome::Failed(SendFailure::MaybeSent);
+                    decision = decide(kind, &outcome, attempt, &shared.cfg, &mut lock(&shared.rng));
+                    result = Err(e);
+                }
+                Err(e) if kind.is_non_idempotent() && e.was_sent() => {
+                    return Err(e.with_outcome_unknown());
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let after = match decision {
             RetryDecision::GiveUp { outcome_unknown } => {
                 return match result {
@@ -161,16 +198,27 @@ where
             return result;
         }
         let now = Instant::now();
-        if deadline.is_some_and(|d| now + after > d) {
+        // An attempt that would start at (or after) the deadline could only end in the
+        // deadline error, and a launch caught by it would look "maybe sent"; keep the answer.
+        if deadline.is_some_and(|d| now + after >= d) {
             tracing::debug!(
                 attempt,
                 why,
                 sleep_ms = after.as_millis() as u64,
-                "not retrying: the wait would pass the deadline"
+                "not retrying: the wait would reach the deadline"
             );
             return result;
         }
-        if !lock(&shared.budget).try_withdraw(now.into_std()) {
+        // A 429 that says when to come back is the server scheduling us, not a failure storm:
+        // the pacing layer already holds the whole tier until then, and `max_attempts` bounds
+        // the repeats, so honouring it does not draw from the retry budget.
+        let scheduled = matches!(
+            outcome,
+            AttemptOutcome::Response(Classification::RateLimited {
+                retry_after: Some(_)
+            })
+        );
+        if !scheduled && !lock(&shared.budget).try_withdraw(now.into_std()) {
             tracing::debug!(attempt, why, "not retrying: retry budget exhausted");
             return result;
         }
@@ -181,7 +229,25 @@ where
             sleep_ms = after.as_millis() as u64,
             "retrying after a wait"
         );
+        previous = Some(result);
         sleep(after).await;
         attempt += 1;
     }
+}
+
+/// Reads a final response's body into memory. The request counts as in flight meanwhile, so a
+/// deadline that cuts the body says "maybe sent" (and outcome-unknown for a launch).
+async fn read_body(
+    resp: Response<Body>,
+    in_flight: Option<&InFlight>,
+) -> Result<Response<Body>, Error> {
+    if let Some(f) = in_flight {
+        f.set(true);
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = body.bytes().await?;
+    if let Some(f) = in_flight {
+        f.set(false);
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
 }
