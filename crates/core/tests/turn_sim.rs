@@ -1095,3 +1095,25 @@ proptest! {
         prop_assert!(run.sent.iter().all(|s| s.at <= secs(deadline_s)));
     }
 }
+
+/// Every transmit carries its route's `Endpoint`, so a transport paces a launch on the Heavy
+/// tier and never mistakes it for a custom call.
+#[test]
+fn transmits_carry_their_endpoint() {
+    use nomic_agent_core::request::Endpoint;
+    let base = ApiBase::parse("https://acme.nomic.ai").unwrap();
+    #[allow(clippy::disallowed_methods)] // the test owns the clock
+    let t0 = Instant::now();
+    let mut turn = Turn::launch(
+        LaunchRequest::prompt("hello"),
+        Arc::new(TurnConfig::new(base)),
+        t0,
+    )
+    .unwrap();
+    let tx = turn.poll_transmit(t0).expect("launch");
+    assert_eq!(
+        tx.request.extensions().get::<Endpoint>(),
+        Some(&Endpoint::LaunchAgent)
+    );
+    assert_eq!(tx.tier, nomic_agent_core::Tier::Heavy);
+}

@@ -18,7 +18,7 @@ use futures_util::stream::FuturesUnordered;
 use http::Request;
 use nomic_agent_core::RequestKind;
 use nomic_agent_core::policy::retry::SendFailure;
-use nomic_agent_core::request::Endpoint;
+use nomic_agent_core::request::duplicate;
 use nomic_agent_core::turn::{Event, RequestId, Turn, TurnError};
 use nomic_agent_core::wire;
 
@@ -52,31 +52,6 @@ pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
-fn clone_request(req: &Request<Bytes>) -> Request<Bytes> {
-    let mut out = Request::new(req.body().clone());
-    *out.method_mut() = req.method().clone();
-    *out.uri_mut() = req.uri().clone();
-    *out.version_mut() = req.version();
-    *out.headers_mut() = req.headers().clone();
-    *out.extensions_mut() = req.extensions().clone();
-    out
-}
-
-/// Core's turn stores the launch and follow-up requests and transmits copies that carry no
-/// extensions, so the transport would see a "custom" POST: the Standard tier (paced 10× too
-/// fast for launches) instead of Heavy. Put the route's `Endpoint` back from the transmit's kind.
-fn restore_endpoint(req: &mut Request<Bytes>, kind: RequestKind) {
-    if req.extensions().get::<Endpoint>().is_some() {
-        return;
-    }
-    let endpoint = match kind {
-        RequestKind::Launch => Endpoint::LaunchAgent,
-        RequestKind::FollowUp => Endpoint::FollowUp,
-        _ => return,
-    };
-    req.extensions_mut().insert(endpoint);
-}
-
 /// Drives `p` until `on_event` breaks (its value is returned) or the turn is done (`None`).
 pub(crate) async fn drive<T>(
     client: &Client,
@@ -98,7 +73,7 @@ pub(crate) async fn drive<T>(
             p.turn.handle_failure(now(), f.id, SendFailure::MaybeSent);
         } else {
             let f = &p.inflight[i];
-            running.push(send(f.id, clone_request(&f.request)));
+            running.push(send(f.id, duplicate(&f.request)));
             i += 1;
         }
     }
@@ -111,11 +86,10 @@ pub(crate) async fn drive<T>(
             cancel_fed = true;
             p.turn.cancel(t);
         }
-        while let Some(mut tx) = p.turn.poll_transmit(t) {
-            restore_endpoint(&mut tx.request, tx.kind);
+        while let Some(tx) = p.turn.poll_transmit(t) {
             p.inflight.push(InFlight {
                 id: tx.id,
-                request: clone_request(&tx.request),
+                request: duplicate(&tx.request),
                 kind: tx.kind,
             });
             running.push(send(tx.id, tx.request));

@@ -8,6 +8,7 @@
 
 mod base;
 mod build;
+mod copy;
 mod endpoint;
 mod query;
 
@@ -16,5 +17,6 @@ pub use build::{
     artifact_content, conversation, delete, follow_up, get_agent, launch, list_agents,
     list_workflows, search_files, stop, upload_head,
 };
+pub use copy::duplicate;
 pub use endpoint::Endpoint;
 pub use query::{percent_decode, percent_encode};

@@ -138,16 +138,6 @@ enum Which {
     Stop,
 }
 
-/// A copy of a stored request (`http::Request` is not `Clone`), for resending the same bytes.
-fn copy_request(req: &http::Request<Bytes>) -> http::Request<Bytes> {
-    let mut out = http::Request::new(req.body().clone());
-    *out.method_mut() = req.method().clone();
-    *out.uri_mut() = req.uri().clone();
-    *out.version_mut() = req.version();
-    *out.headers_mut() = req.headers().clone();
-    out
-}
-
 /// The answer to `prompt`, only if it is the last user row and an answer follows it.
 fn answered(conv: &Conversation, prompt: &str) -> Option<String> {
     match crate::answer::answer_after_prompt(conv, prompt) {
@@ -221,8 +211,10 @@ impl Turn {
     fn build(&self, op: Op) -> Option<http::Request<Bytes>> {
         let base = &self.cfg.api_base;
         match (op, &self.origin) {
-            (Op::Launch, Origin::Launch { request }) => Some(copy_request(request)),
-            (Op::FollowUp, Origin::FollowUp { request, .. }) => Some(copy_request(request)),
+            (Op::Launch, Origin::Launch { request }) => Some(crate::request::duplicate(request)),
+            (Op::FollowUp, Origin::FollowUp { request, .. }) => {
+                Some(crate::request::duplicate(request))
+            }
             (Op::GetAgent, _) => self.agent_id.map(|id| crate::request::get_agent(base, &id)),
             (Op::Conversation, _) => self
                 .agent_id

@@ -171,12 +171,11 @@ impl Plan {
             .map(|(id, t)| (t.due, *id))
             .collect();
         match &mut self.scan {
-            Some(scan) => {
-                if !scan.in_flight {
-                    scan.in_flight = true;
-                    out.push(Work::ScanPage(scan.cursor.clone()));
-                }
+            Some(scan) if !scan.in_flight => {
+                scan.in_flight = true;
+                out.push(Work::ScanPage(scan.cursor.clone()));
             }
+            Some(_) => {}
             None if scan_mode => {
                 let start = match self.next_scan {
                     Some(at) => now >= at || due.len() > 2 * self.scan_cost(),
