@@ -344,6 +344,12 @@ fn scenario_client(emu: &RunningEmulator, s: &Scenario, sessions: usize) -> Clie
     let per_session = Duration::from_millis(60).saturating_mul(sessions as u32);
     let mut b = builder(emu, MATRIX_SCALE)
         .retry(RetryConfig::default())
+        // The SDK's follow-up window must outlast the server's stale window, or a slow start
+        // is (correctly) reported as `StaleAfterFollowUp`; the matrix tests windows up to 60 s.
+        .followup_window(
+            crate::scaled(Duration::from_secs(90), MATRIX_SCALE),
+            crate::scaled(Duration::from_millis(500), MATRIX_SCALE),
+        )
         .request_deadline(Duration::from_secs(30).max(per_session))
         .wait_deadline(Duration::from_secs(60).max(per_session))
         .seed(11);
