@@ -100,3 +100,8 @@ pub mod prelude {
         TurnOutcome,
     };
 }
+
+/// The README's library example, compiled as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;
