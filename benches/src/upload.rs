@@ -46,6 +46,7 @@ pub async fn upload_child(base: &str, mode: &str, path: &Path) -> BenchResult<Va
     tokio::time::sleep(Duration::from_millis(20)).await;
     let (rss0, _) = rss_kib();
     reset_peak();
+    let cpu0 = cpu_seconds();
     let t = Instant::now();
     match mode {
         "sdk" => {
@@ -92,10 +93,13 @@ pub async fn upload_child(base: &str, mode: &str, path: &Path) -> BenchResult<Va
         other => return Err(err(format!("unknown mode {other}"))),
     }
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     let (_, peak) = rss_kib();
-    Ok(json!({"mode": mode, "bytes": len, "seconds": secs,
+    Ok(
+        json!({"mode": mode, "bytes": len, "seconds": secs, "cpu_seconds": cpu,
               "mib_per_s": round(len as f64 / secs / 1048576.0, 1),
-              "rss_start_kib": rss0, "peak_rss_kib": peak}))
+              "rss_start_kib": rss0, "peak_rss_kib": peak}),
+    )
 }
 
 fn run_upload_child(base: &str, mode: &str, path: &Path) -> BenchResult<Value> {
@@ -118,6 +122,7 @@ pub async fn bench_upload(quick: bool) -> BenchResult<Value> {
     let mut raw_peak = Vec::new();
     let mut sdk_tp = Vec::new();
     let mut raw_tp = Vec::new();
+    let mut cpu = [Vec::new(), Vec::new()];
     for rep in 0..reps {
         let order = if rep % 2 == 0 {
             ["sdk", "raw"]
@@ -130,6 +135,7 @@ pub async fn bench_upload(quick: bool) -> BenchResult<Value> {
             let v = tokio::task::spawn_blocking(move || run_upload_child(&b, &m, &p)).await??;
             let tp = v["mib_per_s"].as_f64().unwrap_or(0.0);
             let peak = v["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0;
+            cpu[usize::from(mode != "sdk")].push(v["cpu_seconds"].as_f64().unwrap_or(0.0));
             if mode == "sdk" {
                 got[0] = tp;
                 sdk_peak.push(peak);
@@ -146,6 +152,8 @@ pub async fn bench_upload(quick: bool) -> BenchResult<Value> {
     let v = json!({
         "file_bytes": GIB, "reps": reps, "sink_bytes_received": received,
         "throughput_ratio_sdk_vs_raw": round(median(&ratios), 3),
+        "ratios_per_rep": ratios.iter().map(|r| round(*r, 2)).collect::<Vec<_>>(),
+        "cpu_s_per_gib_sdk": round(median(&cpu[0]), 2), "cpu_s_per_gib_raw": round(median(&cpu[1]), 2),
         "sdk_mib_per_s": round(median(&sdk_tp), 0), "raw_mib_per_s": round(median(&raw_tp), 0),
         "sdk_peak_rss_mib": round(median(&sdk_peak), 1), "raw_peak_rss_mib": round(median(&raw_peak), 1),
         "target": "SDK >= 0.9x raw hyper throughput, peak RSS <= 64 MiB",

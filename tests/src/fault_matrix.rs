@@ -273,6 +273,8 @@ struct SendRecord {
     launch: bool,
     /// The agent, when the launch reported one.
     agent: Option<AgentId>,
+    /// Which call ended it (`launch`, `wait`, `ask`) and the error's text, for violations.
+    detail: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -412,19 +414,21 @@ async fn run_session(i: usize, client: Client, delete_mid_session: bool) -> Sess
                 kind,
                 launch: true,
                 agent: None,
+                detail: Some(format!("launch: {e}")),
             });
             return rec;
         }
     };
     rec.launched = true;
-    let kind = match agent.wait().await {
-        Ok(out) => check_answer(&mut rec, i, 1, &out),
-        Err(e) => error_kind(&mut rec, i, &e),
+    let (kind, detail) = match agent.wait().await {
+        Ok(out) => (check_answer(&mut rec, i, 1, &out), None),
+        Err(e) => (error_kind(&mut rec, i, &e), Some(format!("wait: {e}"))),
     };
     rec.sends.push(SendRecord {
         kind,
         launch: true,
         agent: Some(agent.id()),
+        detail,
     });
     if kind != Kind::Finished {
         return rec;
@@ -452,14 +456,15 @@ async fn run_session(i: usize, client: Client, delete_mid_session: bool) -> Sess
         }
     }
     rec.followed_up = true;
-    let kind = match agent.ask(prompt(i, 2)).await {
-        Ok(out) => check_answer(&mut rec, i, 2, &out),
-        Err(e) => error_kind(&mut rec, i, &e),
+    let (kind, detail) = match agent.ask(prompt(i, 2)).await {
+        Ok(out) => (check_answer(&mut rec, i, 2, &out), None),
+        Err(e) => (error_kind(&mut rec, i, &e), Some(format!("ask: {e}"))),
     };
     rec.sends.push(SendRecord {
         kind,
         launch: false,
         agent: Some(agent.id()),
+        detail,
     });
     rec
 }
@@ -653,9 +658,10 @@ pub async fn run_scenario(s: &Scenario, sessions: usize) -> Report {
     for r in &sends {
         if r.kind != Kind::Finished && !s.allowed.contains(&r.kind) {
             violations.push(format!(
-                "unexpected outcome {:?} of a {}",
+                "unexpected outcome {:?} of a {} ({})",
                 r.kind,
-                if r.launch { "launch" } else { "follow-up" }
+                if r.launch { "launch" } else { "follow-up" },
+                r.detail.as_deref().unwrap_or("no error")
             ));
         }
     }

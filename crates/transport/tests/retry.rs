@@ -430,6 +430,51 @@ async fn a_read_whose_body_is_cut_is_retried_with_backoff_and_budget() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_burst_of_cut_reads_is_funded_by_the_burst_of_first_attempts() {
+    // The soak's `truncated_bodies` at 1,000 sessions: over a thousand first attempts in the
+    // first second, then ~140 cut reads at once. The default budget (20 % of the window's
+    // first attempts, plus 10) funds a retry for each; the old fixed cap of 100 saved tokens
+    // did not, and conversation reads ended in `Error::Transport`.
+    let mut script: Vec<Reply> = (0..1_000)
+        .map(|_| Reply::Status(StatusCode::OK, vec![], AGENT))
+        .collect();
+    script.extend((0..150).map(|_| Reply::Truncated(StatusCode::OK, AGENT)));
+    let mock = Mock::new(script).then_always(200);
+    let c = cfg("cut_burst").tier_limits(TierLimits {
+        standard: TierLimit::new(600_000, 2_000),
+        ..TierLimits::default()
+    });
+    let t = Transport::with_service(c, mock.clone()).unwrap();
+    let burst = |n: usize| {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let t = t.clone();
+            set.spawn(async move {
+                t.send_buffered(buffered(Endpoint::GetAgent, "/agents/x", ""))
+                    .await
+            });
+        }
+        set.join_all()
+    };
+    let start = Instant::now();
+    assert!(burst(1_000).await.iter().all(Result::is_ok));
+    let cut = burst(150).await;
+    let failed: Vec<_> = cut.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        failed.is_empty(),
+        "{} cut reads not retried: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    assert_eq!(mock.calls().len(), 1_300, "one retry per cut read");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_launch_whose_body_is_cut_is_outcome_unknown_and_never_resent() {
     for (endpoint, code) in [
         (Endpoint::LaunchAgent, StatusCode::CREATED),
