@@ -131,6 +131,9 @@ async fn wait_deadline_is_a_typed_timeout() {
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
 }
 
+/// What a recording service saw: each request's method and path, and when it came.
+type Seen = Arc<Mutex<Vec<(String, tokio::time::Instant)>>>;
+
 /// A service that answers every launch with `launch_reply` and records when each request came.
 fn recording(
     launch_reply: fn() -> Response<Body>,
@@ -144,7 +147,7 @@ fn recording(
     + Send
     + Sync
     + 'static,
-    Arc<Mutex<Vec<(String, tokio::time::Instant)>>>,
+    Seen,
 ) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
