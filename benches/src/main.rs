@@ -3,6 +3,7 @@
 //! ```text
 //! nomic-agent-bench all [--quick] [--out target/bench] [--doc docs/benchmarks.md]
 //! nomic-agent-bench overhead|memory|poll-lag|capacity|pacing|upload|images [--quick]
+//! nomic-agent-bench overhead-profile sdk|hyper|reqwest N   # fixed work for callgrind
 //! ```
 //!
 //! `all` runs every benchmark in its own child process (this binary re-executed), writes
@@ -73,6 +74,10 @@ fn dispatch(args: &[String]) -> BenchResult<()> {
     let v: Value = match cmd {
         "all" => return all(args, quick),
         "overhead" => runtime()?.block_on(overhead::bench(quick))?,
+        "overhead-profile" => {
+            let n: usize = arg(2)?.parse()?;
+            runtime()?.block_on(overhead::profile(&arg(1)?, n))?
+        }
         "memory" => memory::bench(quick)?,
         "poll-lag" => runtime()?.block_on(polllag::bench(quick))?,
         "capacity" => runtime()?.block_on(capacity::bench(quick))?,

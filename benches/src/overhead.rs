@@ -109,6 +109,45 @@ async fn run(
     Ok((all.len() as f64 / elapsed, all))
 }
 
+/// Profile aid (`overhead-profile sdk|hyper|reqwest N`): warms the pool, then sends `N`
+/// sequential requests with one client, so `valgrind --tool=callgrind` sees a fixed amount of
+/// work. Run it with `N` and with `0`; the difference divided by `N` is the per-request cost
+/// (client and emulator; the emulator's share is the same for every client).
+pub async fn profile(client: &str, n: usize) -> BenchResult<Value> {
+    let kind = match client {
+        "sdk" => Kind::Sdk,
+        "hyper" => Kind::Hyper,
+        "reqwest" => Kind::Reqwest,
+        other => return Err(err(format!("overhead-profile: unknown client {other}"))),
+    };
+    let host = EmuHost::start(emu_config(1.0, false)).await?;
+    let base = host.base_url();
+    let key = host.key();
+    let sdk = sdk_client(&base, key, None, PollSchedule::default())?;
+    let agent = sdk
+        .launch(LaunchRequest::prompt("overhead [never]"))
+        .await?;
+    let id = agent.id();
+    let c = Clients {
+        sdk,
+        hyper: raw_client(),
+        reqwest: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()?,
+        url: format!("{base}/agents/{id}").into(),
+        auth: format!("Bearer {key}").into(),
+        id,
+    };
+    for _ in 0..20 {
+        one(&c, kind).await?;
+    }
+    for _ in 0..n {
+        one(&c, kind).await?;
+    }
+    Ok(json!({"client": client, "requests": n}))
+}
+
 pub async fn bench(quick: bool) -> BenchResult<Value> {
     let host = EmuHost::start(emu_config(1.0, false)).await?;
     let base = host.base_url();
