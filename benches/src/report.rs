@@ -3,6 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use nomic_agent_core::wire::Timestamp;
 use serde_json::{Value, json};
 
 use crate::common::BenchResult;
@@ -10,21 +11,13 @@ use crate::svg::{Chart, Series};
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
 pub fn today_utc() -> String {
-    let secs = std::time::SystemTime::now()
+    let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    // `YYYY-MM-DDTHH:MM:SS.mmmZ`: the date is the first ten characters. `None` only after
+    // the year 9999.
+    Timestamp::from_unix_millis(millis)
+        .map_or_else(|| "9999-12-31".to_owned(), |t| t.as_str()[..10].to_owned())
 }
 
 /// CPU model, logical CPUs, memory and kernel of this machine.

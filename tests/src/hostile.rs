@@ -83,6 +83,7 @@ impl std::fmt::Debug for Hostile {
 impl Hostile {
     /// Starts a server on a loopback port; it lives as long as the runtime.
     pub async fn start(script: Script) -> Hostile {
+        crate::trace_capture::install();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();

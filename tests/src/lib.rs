@@ -6,11 +6,24 @@ use std::time::Duration;
 
 pub mod fault_matrix;
 pub mod hostile;
+pub mod trace_capture;
 
 use nomic_agent::{
     Client, ClientBuilder, PollSchedule, RetryAfterPolicy, RetryConfig, TierLimit, TierLimits,
 };
-use nomic_agent_emulator::{Emulator, EmulatorConfig, RunningEmulator, TlsConfig};
+use nomic_agent_emulator::{
+    DEFAULT_USER, Emulator, EmulatorConfig, KeyConfig, RunningEmulator, TlsConfig,
+};
+
+pub use trace_capture::TRACE_CAPTURE_ENV;
+
+/// The key every e2e test sends unless it picks its own: a sentinel that must never show up
+/// in any output. Emulators from [`config`] accept it (scope `developer`, user
+/// [`DEFAULT_USER`], so per-user counters and spend caps are those of the default key) and
+/// [`builder`] uses it. Every sentinel key of the suite starts `npk_SENTINEL_`; `cargo xtask
+/// ci` searches the TRACE capture of the whole suite for `SENTINEL_` (and the emulator's
+/// default key) and fails on any hit.
+pub const SENTINEL_KEY: &str = "npk_SENTINEL_e2e_3f9a1c7b5d2e40688a1b2c3d4e5f6071";
 
 /// The default time scale of the tests: a 2 s phase takes 10 ms.
 pub const SCALE: f64 = 0.005;
@@ -25,39 +38,55 @@ pub enum Wire {
 }
 
 /// An emulator configuration on `scale`, TLS when asked.
+/// It accepts [`SENTINEL_KEY`] besides the emulator's default key.
 pub fn config(wire: Wire, scale: f64) -> EmulatorConfig {
+    trace_capture::install();
     EmulatorConfig {
         time_scale: scale,
         tls: (wire == Wire::Tls).then(TlsConfig::default),
+        keys: vec![KeyConfig {
+            key: SENTINEL_KEY.into(),
+            name: "sentinel".into(),
+            user: DEFAULT_USER.into(),
+            scopes: vec!["developer".into()],
+        }],
         ..EmulatorConfig::default()
     }
 }
 
 /// Starts an emulator.
 pub async fn start(cfg: EmulatorConfig) -> RunningEmulator {
+    trace_capture::install();
     Emulator::start(cfg).await.expect("the emulator starts")
 }
 
-fn scaled(d: Duration, scale: f64) -> Duration {
+/// `d` on time scale `scale`, at least 1 ms.
+pub fn scaled(d: Duration, scale: f64) -> Duration {
     d.mul_f64(scale).max(Duration::from_millis(1))
 }
 
-/// A client builder for `emu`, with the SDK's defaults scaled by `scale`: polling
-/// (2 s → 30 s becomes 10 ms → 150 ms at 0.005), the follow-up window, and the tier rates
-/// (the emulator scales its limits the same way, so pacing matches and no 429 is provoked).
-/// `Retry-After` waits are capped at 50 ms so 429 storms stay fast.
-pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
+/// The documented tier rates (300/60/30/60 per minute, burst 1) on time scale `scale`: the
+/// emulator scales its limits the same way, so a client paced by these provokes no 429.
+pub fn tier_limits(scale: f64) -> TierLimits {
     let per_min = |n: u32| TierLimit::new(((n as f64) / scale).floor() as u32, 1);
-    let limits = TierLimits {
+    TierLimits {
         standard: per_min(300),
         write: per_min(60),
         heavy: per_min(30),
         search: per_min(60),
-    };
+    }
+}
+
+/// A client builder for `emu` sending [`SENTINEL_KEY`] (so `emu` must come from [`config`]),
+/// with the SDK's defaults scaled by `scale`: polling (2 s → 30 s becomes 10 ms → 150 ms at
+/// 0.005), the follow-up window, and the tier rates
+/// (the emulator scales its limits the same way, so pacing matches and no 429 is provoked).
+/// `Retry-After` waits are capped at 50 ms so 429 storms stay fast.
+pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
     let retry = RetryConfig::default()
         .with_retry_after(RetryAfterPolicy::with_cap(Duration::from_millis(50)));
     let mut b = Client::builder()
-        .api_key(emu.default_key().expect("default key enabled"))
+        .api_key(SENTINEL_KEY)
         .base_url(emu.base_url())
         .poll_schedule(
             PollSchedule::default()
@@ -68,7 +97,7 @@ pub fn builder(emu: &RunningEmulator, scale: f64) -> ClientBuilder {
             scaled(Duration::from_secs(60), scale),
             scaled(Duration::from_millis(500), scale),
         )
-        .tier_limits(limits)
+        .tier_limits(tier_limits(scale))
         .retry(retry)
         .request_deadline(Duration::from_secs(20))
         .seed(7);

@@ -238,6 +238,7 @@ async fn killed_workers_resume_without_duplicates() {
                 | 1
         });
     println!("crash_safety seed: CRASH_SEED={seed}");
+    nomic_agent_tests::trace_capture::install();
     let mut rng = Rng(seed);
     let emu = Emulator::start(EmulatorConfig {
         time_scale: SCALE,

@@ -198,12 +198,13 @@ async fn exercise(emu: &RunningEmulator, seen: &mut Vec<String>) {
 async fn the_key_never_appears_in_logs_errors_panics_or_debug() {
     let logs = Buf::default();
     let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .try_init()
-        .expect("one subscriber for this test binary");
+    // The suite's TRACE subscriber (also feeding the capture file when one is configured).
+    assert!(
+        nomic_agent_tests::trace_capture::install_into(move |b| {
+            writer.0.lock().unwrap().extend_from_slice(b);
+        }),
+        "one subscriber for this test binary"
+    );
     // Panic messages go through the hook too: capture them.
     let panics = Buf::default();
     let p = panics.clone();

@@ -3,6 +3,8 @@
 //! Commands:
 //! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test.
 //! - `check-deps`: the architecture's dependency boundaries only.
+//! - `scan-secrets [DIR]`: the key scan `ci` runs after the tests, over an existing TRACE
+//!   capture (default `target/trace-capture`).
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` (nightly), or `fuzz --replay` of their corpus
 //!   (stable).
 
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("check-deps") => check_deps::run(),
+        Some("scan-secrets") => ci::scan_command(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
@@ -44,6 +47,7 @@ fn print_help() {
          commands:\n  \
          ci           fmt check, clippy -D warnings, check-deps, all tests\n  \
          check-deps   fail if core depends on IO crates or the emulator depends on core\n  \
+         scan-secrets [DIR] search a TRACE capture (default target/trace-capture) for the keys\n  \
          fuzz         [--seconds N] [--target NAME] run the fuzz targets (nightly);\n               \
          --replay replays the committed fuzz corpus on stable"
     );

@@ -28,6 +28,7 @@ use crate::agent::Agent;
 use crate::config::ClientBuilder;
 use crate::driver;
 use crate::error::Error;
+use crate::upload::UploadOptions;
 
 /// A client of one Nomic instance with one key.
 ///
@@ -312,7 +313,32 @@ impl Client {
     /// Uploads a file from disk, streamed in constant memory. The name is the file's name and
     /// the content type is guessed from its extension.
     pub async fn upload_path(&self, path: impl AsRef<Path>) -> Result<UploadedFile, Error> {
-        crate::upload::upload_path(self, path.as_ref()).await
+        self.upload_path_with(path, UploadOptions::default()).await
+    }
+
+    /// Uploads a file from disk like [`upload_path`](Self::upload_path), placed by `options`:
+    /// a destination `path` and/or a `parentId` folder. The name is still the file's name and
+    /// the content type is still guessed from its extension.
+    ///
+    /// The options are checked (a path must not contain control characters) before the file
+    /// is opened; a bad one is [`Error::Invalid`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: nomic_agent::Client, folder: nomic_agent::FileId) -> Result<(), nomic_agent::Error> {
+    /// use nomic_agent::UploadOptions;
+    ///
+    /// let file = client
+    ///     .upload_path_with("inspection.md", UploadOptions::new().parent(folder))
+    ///     .await?;
+    /// assert_eq!(file.parent_id, Some(folder));
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_path_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<UploadedFile, Error> {
+        crate::upload::upload_path(self, path.as_ref(), options).await
     }
 
     /// Uploads `len` bytes (when known; `None` sends chunked) read from `reader`, streamed in

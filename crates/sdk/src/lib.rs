@@ -70,6 +70,7 @@ pub use session::{
     BusyPolicy, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE, Session, SessionReply, SessionStart,
 };
 pub use store::{FileStore, MemoryStore, SessionStore};
+pub use upload::UploadOptions;
 
 pub use nomic_agent_core::multipart::UploadForm;
 pub use nomic_agent_core::policy::backoff::Backoff;

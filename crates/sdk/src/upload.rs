@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use nomic_agent_core::multipart::{Boundary, Encoder, UploadForm};
 use nomic_agent_core::request as build;
-use nomic_agent_core::wire::{self, UploadedFile};
+use nomic_agent_core::wire::{self, FileId, UploadedFile};
 use nomic_agent_transport::Body;
 use tokio::io::AsyncRead;
 use tokio_util::io::ReaderStream;
@@ -45,14 +45,66 @@ pub(crate) fn guess_content_type(path: &Path) -> &'static str {
     }
 }
 
-pub(crate) async fn upload_path(client: &Client, path: &Path) -> Result<UploadedFile, Error> {
+/// Where an upload from disk goes: the optional `path` and `parentId` form fields of
+/// [`Client::upload_path_with`]. The default places the file at the root under its own name.
+///
+/// ```
+/// use nomic_agent::UploadOptions;
+///
+/// let options = UploadOptions::new().path("reports/2026/inspection.md");
+/// assert_eq!(options.path.as_deref(), Some("reports/2026/inspection.md"));
+/// assert_eq!(options.parent_id, None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadOptions {
+    /// Slash-separated destination path including the file name (the `path` field).
+    pub path: Option<String>,
+    /// The folder to upload into (the `parentId` field).
+    pub parent_id: Option<FileId>,
+}
+
+impl UploadOptions {
+    /// No destination fields: the server's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the destination path.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Sets the destination folder.
+    pub fn parent(mut self, id: FileId) -> Self {
+        self.parent_id = Some(id);
+        self
+    }
+}
+
+/// The form for uploading `path`: its file name, the content type guessed from its extension,
+/// and the destination fields of `options`.
+fn path_form(path: &Path, options: UploadOptions) -> Result<UploadForm, Error> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| Error::Invalid {
             issues: vec![format!("{}: not a file name", path.display())],
         })?;
-    let form = UploadForm::new(name, guess_content_type(path));
+    let mut form = UploadForm::new(name, guess_content_type(path));
+    form.path = options.path;
+    form.parent_id = options.parent_id;
+    form.validate()?;
+    Ok(form)
+}
+
+pub(crate) async fn upload_path(
+    client: &Client,
+    path: &Path,
+    options: UploadOptions,
+) -> Result<UploadedFile, Error> {
+    let form = path_form(path, options)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -144,6 +196,32 @@ fn upload_failure(e: nomic_agent_transport::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_forms_carry_the_options_and_the_guessed_type() {
+        let plain = path_form(Path::new("dir/notes.MD"), UploadOptions::new()).unwrap();
+        assert_eq!(plain, UploadForm::new("notes.MD", "text/markdown"));
+
+        let folder: FileId = "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap();
+        let placed = path_form(
+            Path::new("a.pdf"),
+            UploadOptions::new().path("reports/a.pdf").parent(folder),
+        )
+        .unwrap();
+        assert_eq!(
+            placed,
+            UploadForm::new("a.pdf", "application/pdf")
+                .path("reports/a.pdf")
+                .parent(folder)
+        );
+
+        let bad = path_form(Path::new("a.txt"), UploadOptions::new().path("x\r\ny"));
+        assert!(matches!(bad, Err(Error::Invalid { .. })), "{bad:?}");
+        assert!(matches!(
+            path_form(Path::new("/"), UploadOptions::new()),
+            Err(Error::Invalid { .. })
+        ));
+    }
 
     #[test]
     fn content_types_by_extension() {

@@ -97,6 +97,16 @@ impl BaseUrl {
             && !auth.as_str().contains('@')
     }
 
+    /// [`BaseUrl::resolve`] in place: an absolute URI of the base's origin (what core builds)
+    /// is left as it is, without a copy.
+    pub(crate) fn resolve_in_place(&self, uri: &mut Uri) -> Result<(), Error> {
+        if uri.scheme().is_some() && uri.authority().is_some() && self.same_origin(uri) {
+            return Ok(());
+        }
+        *uri = self.resolve(uri)?;
+        Ok(())
+    }
+
     /// Makes a request URI absolute: a path-only URI is joined under the base prefix (unless it
     /// already starts with it); an absolute URI must be of the base's origin.
     pub(crate) fn resolve(&self, uri: &Uri) -> Result<Uri, Error> {

@@ -63,6 +63,11 @@ impl Body {
         }
     }
 
+    /// True for an empty or in-memory body: reading it cannot block.
+    pub(crate) fn is_in_memory(&self) -> bool {
+        matches!(self.inner, Inner::Full(_))
+    }
+
     pub(crate) fn from_incoming(body: hyper::body::Incoming) -> Body {
         Body::wrap(body.map_err(|e| Error::body(Box::new(e))))
     }

@@ -109,7 +109,7 @@ impl HyperService {
 impl tower::Service<Request<Body>> for HyperService {
     type Response = Response<Body>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send>>;
+    type Future = HyperFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
         // The pooled client has no back-pressure of its own: readiness is checked per request.
@@ -117,12 +117,24 @@ impl tower::Service<Request<Body>> for HyperService {
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let fut = self.client.request(req);
-        Box::pin(async move {
-            match fut.await {
-                Ok(resp) => Ok(resp.map(Body::from_incoming)),
-                Err(e) => Err(error::from_client(e)),
-            }
+        HyperFuture {
+            inner: self.client.request(req),
+        }
+    }
+}
+
+/// hyper-util's response future with our body and error types (no extra box).
+pub(crate) struct HyperFuture {
+    inner: hyper_util::client::legacy::ResponseFuture,
+}
+
+impl Future for HyperFuture {
+    type Output = Result<Response<Body>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.inner).poll(cx).map(|r| match r {
+            Ok(resp) => Ok(resp.map(Body::from_incoming)),
+            Err(e) => Err(error::from_client(e)),
         })
     }
 }

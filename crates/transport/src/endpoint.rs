@@ -12,7 +12,7 @@ pub(crate) fn from_extensions(ext: &Extensions) -> Option<RequestMeta> {
     Some(RequestMeta {
         tier: endpoint.tier(),
         kind: endpoint.kind(),
-        route: endpoint.route_template().to_owned(),
-        agent_id: ext.get::<AgentId>().map(ToString::to_string),
+        route: endpoint.route_template(),
+        agent_id: ext.get::<AgentId>().cloned(),
     })
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::{Method, Request};
+use nomic_agent_core::wire::AgentId;
 use nomic_agent_core::{RequestKind, Tier};
 
 /// A per-request override of the overall deadline: put it in the request's extensions.
@@ -25,8 +26,10 @@ pub struct ResponseBodyLimit(pub u64);
 pub(crate) struct RequestMeta {
     pub tier: Tier,
     pub kind: RequestKind,
-    pub route: String,
-    pub agent_id: Option<String>,
+    /// The route template (`/agents/{id}`): static, so the metadata is cheap to copy per attempt.
+    pub route: &'static str,
+    /// Formatted only when the request span is enabled.
+    pub agent_id: Option<AgentId>,
 }
 
 impl RequestMeta {
@@ -45,7 +48,7 @@ impl RequestMeta {
         RequestMeta {
             tier: Tier::Standard,
             kind,
-            route: "custom".to_owned(),
+            route: "custom",
             agent_id: None,
         }
     }

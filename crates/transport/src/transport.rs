@@ -8,7 +8,6 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
-use tracing::Instrument;
 
 use crate::base::BaseUrl;
 use crate::body::Body;
@@ -125,6 +124,8 @@ impl Transport {
         // (reads) or reported outcome-unknown (launch, follow-up, upload) like any other
         // maybe-sent failure; what comes back here is already in memory.
         req.extensions_mut().insert(BufferResponse);
+        // The body is already in memory (the deadline layer leaves it unwrapped), so this
+        // takes the bytes out without a second collection.
         let resp = self.send(req).await?;
         let (parts, body) = resp.into_parts();
         let bytes = body.bytes().await?;
@@ -141,6 +142,8 @@ fn random_seed() -> u64 {
 /// The future of [`Transport`]'s `tower::Service::call`.
 pub struct ResponseFuture {
     inner: Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send>>,
+    /// The request span; disabled (and never entered) when DEBUG is off for this target.
+    span: tracing::Span,
 }
 
 impl std::fmt::Debug for ResponseFuture {
@@ -152,7 +155,21 @@ impl std::fmt::Debug for ResponseFuture {
 impl Future for ResponseFuture {
     type Output = Result<Response<Body>, Error>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+        let this = &mut *self;
+        let traced = !this.span.is_disabled();
+        let _enter = traced.then(|| this.span.enter());
+        let Poll::Ready(r) = this.inner.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        match &r {
+            Ok(resp) => {
+                if traced {
+                    this.span.record("status", resp.status().as_u16());
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "request failed"),
+        }
+        Poll::Ready(r)
     }
 }
 
@@ -168,6 +185,7 @@ impl tower::Service<Request<Body>> for Transport {
     fn call(&mut self, mut req: Request<Body>) -> ResponseFuture {
         let meta = RequestMeta::of(&req);
         // One span per request; the attempt spans nest inside it. No header is ever recorded.
+        // The fields are only evaluated (and the id only formatted) when the span is enabled.
         let span = tracing::debug_span!(
             "nomic_agent.request",
             method = %req.method(),
@@ -176,27 +194,15 @@ impl tower::Service<Request<Body>> for Transport {
             agent_id = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        if let Some(id) = &meta.agent_id {
+        if !span.is_disabled()
+            && let Some(id) = &meta.agent_id
+        {
             span.record("agent_id", tracing::field::display(id));
         }
         req.extensions_mut().insert(meta);
-        let fut = self.stack.call(req);
-        let record = span.clone();
-        ResponseFuture {
-            inner: Box::pin(
-                async move {
-                    let r = fut.await;
-                    match &r {
-                        Ok(resp) => {
-                            record.record("status", resp.status().as_u16());
-                        }
-                        Err(e) => tracing::debug!(error = %e, "request failed"),
-                    }
-                    r
-                }
-                .instrument(span),
-            ),
-        }
+        // No extra box: the request span is entered around each poll of the stack's future.
+        let inner = self.stack.call(req);
+        ResponseFuture { inner, span }
     }
 }
 

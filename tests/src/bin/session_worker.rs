@@ -12,9 +12,10 @@
 
 use std::time::Duration;
 
-use nomic_agent::{Client, FileStore, PollSchedule, Session, TierLimit, TierLimits};
+use nomic_agent::{Client, FileStore, PollSchedule, Session};
 
 fn main() {
+    nomic_agent_tests::trace_capture::install();
     let mut args = std::env::args().skip(1);
     let mut opt = std::collections::HashMap::new();
     while let Some(k) = args.next() {
@@ -38,7 +39,7 @@ fn main() {
     let scale = num("scale", 0.02);
     let settle = Duration::from_millis(num("settle-ms", 400.0) as u64);
     let hold = Duration::from_millis(num("hold-ms", 0.0) as u64);
-    let scaled = |d: Duration| d.mul_f64(scale).max(Duration::from_millis(1));
+    let scaled = |d: Duration| nomic_agent_tests::scaled(d, scale);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,15 +47,8 @@ fn main() {
         .expect("a runtime");
     let code = rt.block_on(async {
         // The emulator scales its rate limits by the time scale; pace to match.
-        let per_min = |n: u32| TierLimit::new(((n as f64) / scale).floor() as u32, 1);
-        let limits = TierLimits {
-            standard: per_min(300),
-            write: per_min(60),
-            heavy: per_min(30),
-            search: per_min(60),
-        };
         let client = Client::builder()
-            .tier_limits(limits)
+            .tier_limits(nomic_agent_tests::tier_limits(scale))
             .api_key(get("api-key"))
             .base_url(get("base-url"))
             .poll_schedule(

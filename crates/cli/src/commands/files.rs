@@ -1,68 +1,24 @@
 //! `upload`, `files search` and `workflows`.
 
-use std::path::Path;
-
 use futures_util::TryStreamExt;
-use nomic_agent::{FileId, FileSearchQuery, UploadForm, UploadedFile, Workflow};
+use nomic_agent::{FileId, FileSearchQuery, UploadOptions, UploadedFile, Workflow};
 
 use super::Ctx;
 use crate::args::{SearchArgs, UploadArgs};
 use crate::exit::{CliError, Exit};
 use crate::inputs;
 
-/// A content type from the extension, for uploads with `--path`/`--parent` (a plain upload
-/// lets the SDK guess). Unknown extensions are sent as bytes.
-fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("pdf") => "application/pdf",
-        Some("md" | "markdown") => "text/markdown",
-        Some("txt") => "text/plain",
-        Some("csv") => "text/csv",
-        Some("json") => "application/json",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        _ => "application/octet-stream",
-    }
-}
-
 /// `upload`.
 pub async fn upload(ctx: &Ctx, a: UploadArgs) -> Result<Exit, CliError> {
     inputs::existing_files("upload", [&a.path])?;
-    let parent: Option<FileId> = a
+    let mut options = UploadOptions::new();
+    options.path = a.dest_path;
+    options.parent_id = a
         .parent
         .as_deref()
-        .map(|raw| inputs::id("--parent", raw))
+        .map(|raw| inputs::id::<FileId>("--parent", raw))
         .transpose()?;
-    let f: UploadedFile = if a.dest_path.is_none() && parent.is_none() {
-        ctx.client().upload_path(&a.path).await?
-    } else {
-        let name = a
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| CliError::usage(format!("{}: not a file name", a.path.display())))?;
-        let mut form = UploadForm::new(name, content_type(&a.path));
-        if let Some(p) = &a.dest_path {
-            form = form.path(p.clone());
-        }
-        if let Some(id) = parent {
-            form = form.parent(id);
-        }
-        form.validate().map_err(nomic_agent::Error::from)?;
-        let file = tokio::fs::File::open(&a.path)
-            .await
-            .map_err(|e| CliError::usage(format!("could not open {}: {e}", a.path.display())))?;
-        let len = file
-            .metadata()
-            .await
-            .map_err(|e| CliError::usage(format!("could not read {}: {e}", a.path.display())))?
-            .len();
-        ctx.client().upload_reader(form, file, Some(len)).await?
-    };
+    let f: UploadedFile = ctx.client().upload_path_with(&a.path, options).await?;
     ctx.console.document(&f)?;
     ctx.console
         .note(&format!("uploaded {} ({})", f.name, a.path.display()));
@@ -136,12 +92,5 @@ mod tests {
         assert!(workflow_line(&w).ends_with("Review  (slots: submittal*, specs)"));
         let p = Workflow::new(id, "Ask", vec![]);
         assert!(workflow_line(&p).ends_with("(prompt)"));
-    }
-
-    #[test]
-    fn content_types_follow_extensions() {
-        assert_eq!(content_type(Path::new("a.PDF")), "application/pdf");
-        assert_eq!(content_type(Path::new("notes.md")), "text/markdown");
-        assert_eq!(content_type(Path::new("blob")), "application/octet-stream");
     }
 }

@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
-use super::{PolicyError, exponential, growth_factor, jitter_fraction, positive};
+use super::{Curve, PolicyError};
 use crate::rng::Rng;
+
+#[cfg(test)]
+use super::exponential; // the unit tests check delays against the nominal curve
 
 /// Backoff between retries: `min(initial * factor^n, max)` scaled by a jitter factor in
 /// `[1 - jitter, 1 + jitter]`, never above `max`.
@@ -59,24 +62,17 @@ impl Backoff {
     /// Rejects zero durations, a factor below 1 or NaN, a jitter outside `[0, 1)` and
     /// `max < initial`.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        positive("initial", self.initial)?;
-        positive("max", self.max)?;
-        growth_factor("factor", self.factor)?;
-        jitter_fraction("jitter", self.jitter)?;
-        if self.max < self.initial {
-            return Err(PolicyError::new(
-                "max",
-                "must not be smaller than `initial`",
-            ));
-        }
-        Ok(())
+        self.curve().validate()
     }
 
     /// The wait before retry number `retry` (0 for the first retry). Always `<= max`; draws
     /// exactly one number from `rng`.
     pub fn delay(&self, retry: u32, rng: &mut Rng) -> Duration {
-        let base = exponential(self.initial, self.factor, retry, self.max);
-        rng.jitter(base, self.jitter).min(self.max)
+        self.curve().delay(retry, rng)
+    }
+
+    fn curve(&self) -> Curve {
+        Curve::new(self.initial, self.factor, self.max, self.jitter)
     }
 }
 

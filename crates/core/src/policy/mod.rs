@@ -18,6 +18,52 @@ pub use error::PolicyError;
 
 use std::time::Duration;
 
+use crate::rng::Rng;
+
+/// The capped exponential-with-jitter curve that [`Backoff`](backoff::Backoff) and
+/// [`PollSchedule`](poll::PollSchedule) share: `min(initial * factor^n, max)` scaled by a
+/// jitter factor in `[1 - jitter, 1 + jitter]`, never above `max`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Curve {
+    initial: Duration,
+    factor: f64,
+    max: Duration,
+    jitter: f64,
+}
+
+impl Curve {
+    pub(crate) fn new(initial: Duration, factor: f64, max: Duration, jitter: f64) -> Self {
+        Curve {
+            initial,
+            factor,
+            max,
+            jitter,
+        }
+    }
+
+    /// Rejects zero durations, a factor below 1 or NaN, a jitter outside `[0, 1)` and
+    /// `max < initial`.
+    pub(crate) fn validate(&self) -> Result<(), PolicyError> {
+        positive("initial", self.initial)?;
+        positive("max", self.max)?;
+        growth_factor("factor", self.factor)?;
+        jitter_fraction("jitter", self.jitter)?;
+        if self.max < self.initial {
+            return Err(PolicyError::new(
+                "max",
+                "must not be smaller than `initial`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The delay for `attempt` (0-based): always `<= max`; draws exactly one number from `rng`.
+    pub(crate) fn delay(&self, attempt: u32, rng: &mut Rng) -> Duration {
+        let base = exponential(self.initial, self.factor, attempt, self.max);
+        rng.jitter(base, self.jitter).min(self.max)
+    }
+}
+
 /// `base * factor^attempt`, capped at `max`, computed without overflow for any attempt.
 pub(crate) fn exponential(base: Duration, factor: f64, attempt: u32, max: Duration) -> Duration {
     let growth = factor.powi(attempt.min(i32::MAX as u32) as i32);

@@ -2,8 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::{PolicyError, exponential, growth_factor, jitter_fraction, positive};
+use super::{Curve, PolicyError, positive};
 use crate::rng::Rng;
+
+#[cfg(test)]
+use super::exponential; // the unit tests check delays against the nominal curve
 
 /// How often to poll an active agent (SKILL.md: start at 2 s, double toward 30 s, small jitter).
 ///
@@ -71,16 +74,7 @@ impl PollSchedule {
     /// Rejects settings that cannot work: zero durations, a factor below 1 or NaN, a jitter
     /// outside `[0, 1)`, or `max < initial`.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        positive("initial", self.initial)?;
-        positive("max", self.max)?;
-        growth_factor("factor", self.factor)?;
-        jitter_fraction("jitter", self.jitter)?;
-        if self.max < self.initial {
-            return Err(PolicyError::new(
-                "max",
-                "must not be smaller than `initial`",
-            ));
-        }
+        self.curve().validate()?;
         if let Some(d) = self.deadline {
             positive("deadline", d)?;
         }
@@ -102,10 +96,11 @@ impl PollSchedule {
     /// Bounds: `floor() <= delay <= max`. Draws exactly one number from `rng`, so traces stay
     /// reproducible whatever the settings.
     pub fn delay(&self, attempt: u32, rng: &mut Rng) -> Duration {
-        let base = exponential(self.initial, self.factor, attempt, self.max);
-        rng.jitter(base, self.jitter)
-            .min(self.max)
-            .max(self.floor())
+        self.curve().delay(attempt, rng).max(self.floor())
+    }
+
+    fn curve(&self) -> Curve {
+        Curve::new(self.initial, self.factor, self.max, self.jitter)
     }
 }
 

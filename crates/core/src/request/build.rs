@@ -111,12 +111,7 @@ pub fn list_agents(
         return Err(InvalidRequest::new(vec![problem]));
     }
     let mut q = QueryString::default();
-    if let Some(limit) = query.limit {
-        q.push("limit", &limit.to_string());
-    }
-    if let Some(cursor) = &query.cursor {
-        q.push("cursor", cursor);
-    }
+    q.push_page(query.limit, query.cursor.as_deref());
     if !query.status.is_empty() {
         let joined: Vec<String> = query
             .status
@@ -128,13 +123,7 @@ pub fn list_agents(
     if let Some(workflow) = &query.workflow_id {
         q.push("workflowId", &workflow.to_string());
     }
-    Ok(request(
-        base,
-        Endpoint::ListAgents,
-        &format!("/agents{}", q.as_str()),
-        None,
-        Bytes::new(),
-    ))
+    Ok(get_with_query(base, Endpoint::ListAgents, "/agents", &q))
 }
 
 /// `GET /agents/{id}/conversation`.
@@ -188,21 +177,15 @@ pub fn search_files(
     }
     let mut q = QueryString::default();
     q.push("query", &query.query);
-    if let Some(limit) = query.limit {
-        q.push("limit", &limit.to_string());
-    }
-    if let Some(cursor) = &query.cursor {
-        q.push("cursor", cursor);
-    }
+    q.push_page(query.limit, query.cursor.as_deref());
     if let Some(integration) = &query.integration_id {
         q.push("integrationId", integration);
     }
-    Ok(request(
+    Ok(get_with_query(
         base,
         Endpoint::SearchFiles,
-        &format!("/files/search{}", q.as_str()),
-        None,
-        Bytes::new(),
+        "/files/search",
+        &q,
     ))
 }
 
@@ -215,19 +198,24 @@ pub fn list_workflows(
         return Err(InvalidRequest::new(vec![problem]));
     }
     let mut q = QueryString::default();
-    if let Some(limit) = query.limit {
-        q.push("limit", &limit.to_string());
-    }
-    if let Some(cursor) = &query.cursor {
-        q.push("cursor", cursor);
-    }
-    Ok(request(
+    q.push_page(query.limit, query.cursor.as_deref());
+    Ok(get_with_query(
         base,
         Endpoint::ListWorkflows,
-        &format!("/workflows{}", q.as_str()),
-        None,
-        Bytes::new(),
+        "/workflows",
+        &q,
     ))
+}
+
+/// A bodiless request to `path` with the query string `q` appended.
+fn get_with_query(
+    base: &ApiBase,
+    endpoint: Endpoint,
+    path: &str,
+    q: &QueryString,
+) -> Request<Bytes> {
+    let path_and_query = format!("{path}{}", q.as_str());
+    request(base, endpoint, &path_and_query, None, Bytes::new())
 }
 
 /// The head of `POST /files/upload`: method, URI, `Content-Type: multipart/form-data;

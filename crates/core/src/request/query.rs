@@ -60,6 +60,16 @@ impl QueryString {
         self.0.push_str(value);
     }
 
+    /// The `limit` and `cursor` parameters every paginated list takes, in that order.
+    pub(crate) fn push_page(&mut self, limit: Option<u32>, cursor: Option<&str>) {
+        if let Some(limit) = limit {
+            self.push("limit", &limit.to_string());
+        }
+        if let Some(cursor) = cursor {
+            self.push("cursor", cursor);
+        }
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }

@@ -52,7 +52,12 @@ where
         if let Poll::Ready(r) = this.inner.poll(cx) {
             let deadline = *this.deadline;
             // The body is part of the budget: a server that drips it cannot hold us past it.
+            // One already read into memory (`send_buffered`, inside the retry loop) cannot
+            // drip, so it needs no timer and no wrapper.
             return Poll::Ready(r.map(|resp| {
+                if resp.body().is_in_memory() {
+                    return resp;
+                }
                 resp.map(|body| {
                     Body::wrap(DeadlineBody {
                         body,

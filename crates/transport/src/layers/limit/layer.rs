@@ -43,11 +43,10 @@ pub(crate) fn limit_body(body: Body, limit: u64) -> Body {
 impl<S> tower::Service<Request<Body>> for LimitService<S>
 where
     S: tower::Service<Request<Body>, Response = Response<Body>, Error = Error>,
-    S::Future: Send + 'static,
 {
     type Response = Response<Body>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send>>;
+    type Future = LimitFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.inner.poll_ready(cx)
@@ -55,22 +54,46 @@ where
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let limit = req.extensions().get::<ResponseBodyLimit>().map(|l| l.0);
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let resp = fut.await?;
-            let Some(limit) = limit else {
-                return Ok(resp);
-            };
-            // A declared length over the limit fails before a byte is read.
-            let declared = resp
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            if declared.is_some_and(|n| n > limit) {
-                return Err(Error::body_too_large(limit));
-            }
-            Ok(resp.map(|b| limit_body(b, limit)))
-        })
+        LimitFuture {
+            inner: self.inner.call(req),
+            limit,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner future, with the limit applied to its response.
+    pub(crate) struct LimitFuture<F> {
+        #[pin]
+        inner: F,
+        limit: Option<u64>,
+    }
+}
+
+impl<F> Future for LimitFuture<F>
+where
+    F: Future<Output = Result<Response<Body>, Error>>,
+{
+    type Output = Result<Response<Body>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let resp = match this.inner.poll(cx) {
+            Poll::Ready(Ok(resp)) => resp,
+            other => return other,
+        };
+        let Some(limit) = *this.limit else {
+            return Poll::Ready(Ok(resp));
+        };
+        // A declared length over the limit fails before a byte is read.
+        let declared = resp
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Poll::Ready(Err(Error::body_too_large(limit)));
+        }
+        Poll::Ready(Ok(resp.map(|b| limit_body(b, limit))))
     }
 }

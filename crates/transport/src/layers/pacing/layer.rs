@@ -6,7 +6,7 @@ use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 use tokio::time::{Instant, sleep_until};
 use tower::ServiceExt;
 
-use super::policy::hold_for;
+use super::policy::{hold_for, may_hold};
 use super::registry::SharedLimiter;
 use crate::body::Body;
 use crate::config::WallClock;
@@ -108,12 +108,14 @@ where
                 sleep_until(at).await;
             }
             let resp = inner.oneshot(req).await?;
-            if let Some(hold) = hold_for(
-                resp.status(),
-                resp.headers(),
-                shared.wall_clock.now(),
-                &shared.retry_after,
-            ) {
+            if may_hold(resp.status(), resp.headers())
+                && let Some(hold) = hold_for(
+                    resp.status(),
+                    resp.headers(),
+                    shared.wall_clock.now(),
+                    &shared.retry_after,
+                )
+            {
                 let until = Instant::now() + hold;
                 tracing::debug!(
                     tier = tier.as_str(),

@@ -1,7 +1,16 @@
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
 use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
+
+static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// Whether [`hold_for`] could say anything: a 429 or a rate-limit header. Checked first so an
+/// ordinary response costs one lookup and no wall-clock read.
+pub(super) fn may_hold(status: StatusCode, headers: &HeaderMap) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || headers.contains_key(&REMAINING)
+}
 
 /// How long the tier should stay closed after this response, if at all: a 429's capped
 /// `Retry-After`, or the time to `X-RateLimit-Reset` when `X-RateLimit-Remaining` is 0.
@@ -16,14 +25,15 @@ pub(super) fn hold_for(
     {
         return Some(d);
     }
-    let header_u64 = |name: &str| {
+    // Pre-built names: no per-response parsing of the name, and most responses carry neither.
+    let header_u64 = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
-    if header_u64("x-ratelimit-remaining") == Some(0) {
-        let reset = header_u64("x-ratelimit-reset")?;
+    if header_u64(&REMAINING) == Some(0) {
+        let reset = header_u64(&RESET)?;
         let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
         let wait = at.duration_since(wall_now).unwrap_or(Duration::ZERO);
         // The same cap as Retry-After: a bogus reset must not park the client.
