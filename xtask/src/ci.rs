@@ -125,7 +125,7 @@ pub enum Hit {
     Io(std::io::Error),
 }
 
-/// Searches `text` line by line (bytes, so invalid UTF-8 cannot hide a key) for `needles`;
+/// Searches `text` line by line (as bytes, so invalid UTF-8 cannot hide a key) for `needles`;
 /// returns the lines and bytes read.
 pub fn scan(mut text: impl BufRead, needles: &[&str]) -> Result<(u64, u64), Hit> {
     let (mut lines, mut bytes) = (0u64, 0u64);
@@ -138,10 +138,9 @@ pub fn scan(mut text: impl BufRead, needles: &[&str]) -> Result<(u64, u64), Hit>
         }
         lines += 1;
         bytes += n as u64;
-        if let Some(needle) = needles
-            .iter()
-            .find(|n| buf.windows(n.len()).any(|w| w == n.as_bytes()))
-        {
+        // Lossy: invalid bytes become U+FFFD and everything else, the needles too, is kept.
+        let line = String::from_utf8_lossy(&buf);
+        if let Some(needle) = needles.iter().find(|n| line.contains(**n)) {
             return Err(Hit::Found {
                 line: lines,
                 needle: (*needle).to_owned(),
