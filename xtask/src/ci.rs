@@ -37,13 +37,69 @@ pub fn run() -> Result<(), String> {
         }
         _ => {}
     }
-    cmd::run(
-        "test",
+    let tally = run_tests(
         cmd::cargo()
             .args(["test", "--workspace", "--locked"])
             .env("NOMIC_TRACE_CAPTURE_DIR", &capture),
     )?;
-    report_scan(&capture)
+    report_scan(&capture)?;
+    // One plain closing line for whoever reads the log last: the whole run's counts.
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    Ok(())
+}
+
+/// The counts of every `test result:` line of a `cargo test` run.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+impl Tally {
+    /// Adds the counts of one `test result: ok. 3 passed; 0 failed; …` line (others are ignored).
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = count.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs `cargo test`, echoing its standard output line by line while counting the results.
+fn run_tests(command: &mut std::process::Command) -> Result<Tally, String> {
+    eprintln!("==> test: {command:?}");
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("test: could not start: {e}"))?;
+    let mut tally = Tally::default();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line.map_err(|e| format!("test: reading its output: {e}"))?;
+            println!("{line}");
+            tally.add_line(&line);
+        }
+    }
+    let status = child.wait().map_err(|e| format!("test: {e}"))?;
+    if status.success() {
+        Ok(tally)
+    } else {
+        println!("{} passed, {} failed", tally.passed, tally.failed.max(1));
+        Err(format!("test failed ({status})"))
+    }
 }
 
 /// `cargo xtask scan-secrets [DIR]`: the scan alone, over an existing capture.
@@ -151,6 +207,23 @@ pub fn scan(mut text: impl BufRead, needles: &[&str]) -> Result<(u64, u64), Hit>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tallies_test_result_lines() {
+        let mut t = Tally::default();
+        t.add_line("test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s");
+        t.add_line("running 4 tests");
+        t.add_line(
+            "test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        );
+        assert_eq!(
+            t,
+            Tally {
+                passed: 5,
+                failed: 1
+            }
+        );
+    }
+
     use super::*;
 
     const CLEAN: &str = "2026-01-01T00:00:00Z TRACE attempt{attempt=1}: nomic_agent_transport: \
