@@ -344,6 +344,16 @@ mod tests {
         )
     }
 
+    /// A plan tracking the agents numbered `ids`, all since the returned instant.
+    fn tracking(ids: std::ops::Range<u32>) -> (Plan, Instant) {
+        let mut p = plan();
+        let t0 = Instant::now();
+        for n in ids {
+            p.track(id(n), t0);
+        }
+        (p, t0)
+    }
+
     fn running(ids: impl IntoIterator<Item = u32>) -> Vec<(AgentId, AgentStatus)> {
         ids.into_iter()
             .map(|n| (id(n), AgentStatus::Running))
@@ -404,11 +414,7 @@ mod tests {
 
     #[test]
     fn many_agents_are_scanned_and_absentees_confirmed() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..250 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..250);
         assert!(p.next_work(t0, 8).is_empty());
         assert_eq!(p.next_wake(), Some(t0 + INITIAL));
         let t1 = t0 + INITIAL;
@@ -440,11 +446,7 @@ mod tests {
 
     #[test]
     fn scans_are_anchored_to_their_starts() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..250 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..250);
         let t1 = t0 + INITIAL;
         // A slow scan: 3 pages over 20 s.
         let mut now = t1;
@@ -470,11 +472,7 @@ mod tests {
 
     #[test]
     fn an_agent_missing_from_its_page_is_confirmed_before_the_scan_ends() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..500 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..500);
         let pages: Vec<Vec<u32>> = (0..5).map(|i| (i * 100..i * 100 + 100).collect()).collect();
         let (work, end) = run_scan(&mut p, t0 + INITIAL, &pages);
         assert!(work.is_empty(), "{work:?}");
@@ -501,11 +499,7 @@ mod tests {
 
     #[test]
     fn a_wrong_guess_costs_one_poll_and_no_report() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..300 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..300);
         let pages: Vec<Vec<u32>> = (0..3).map(|i| (i * 100..i * 100 + 100).collect()).collect();
         run_scan(&mut p, t0 + INITIAL, &pages);
         let t2 = p.next_wake().unwrap();
@@ -530,11 +524,7 @@ mod tests {
 
     #[test]
     fn agents_tracked_during_a_scan_are_not_judged_by_it() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..250 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..250);
         let t1 = t0 + INITIAL;
         assert_eq!(p.next_work(t1, 8), vec![Work::ScanPage(None)]);
         p.track(id(999), t1);
@@ -563,11 +553,7 @@ mod tests {
 
     #[test]
     fn other_users_active_agents_make_scans_dearer() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..5 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..5);
         let t1 = t0 + INITIAL;
         assert_eq!(p.next_work(t1, 8), vec![Work::ScanPage(None)]);
         // The scan listed 1,000 active agents (10 pages): 5 polls are cheaper from now on.
@@ -600,11 +586,7 @@ mod tests {
 
     #[test]
     fn a_failed_scan_judges_nobody_and_is_retried_soon() {
-        let mut p = plan();
-        let t0 = Instant::now();
-        for n in 0..250 {
-            p.track(id(n), t0);
-        }
+        let (mut p, t0) = tracking(0..250);
         let t1 = t0 + INITIAL;
         assert_eq!(p.next_work(t1, 8), vec![Work::ScanPage(None)]);
         p.on_scan_page(t1, &running(0..100), cursor(1));
