@@ -3,7 +3,7 @@
 //! ```text
 //! nomic-agent-bench all [--quick] [--out target/bench] [--doc docs/benchmarks.md]
 //! nomic-agent-bench overhead|memory|poll-lag|capacity|pacing|upload|images [--quick]
-//! nomic-agent-bench overhead-profile sdk|hyper|reqwest N   # fixed work for callgrind
+//! nomic-agent-bench overhead-profile sdk|hyper|reqwest N [C]  # fixed work for callgrind/perf
 //! ```
 //!
 //! `all` runs every benchmark in its own child process (this binary re-executed), writes
@@ -76,7 +76,8 @@ fn dispatch(args: &[String]) -> BenchResult<()> {
         "overhead" => runtime()?.block_on(overhead::bench(quick))?,
         "overhead-profile" => {
             let n: usize = arg(2)?.parse()?;
-            runtime()?.block_on(overhead::profile(&arg(1)?, n))?
+            let conc: usize = args.get(3).map_or(Ok(1), |c| c.parse())?;
+            runtime()?.block_on(overhead::profile(&arg(1)?, n, conc))?
         }
         "memory" => memory::bench(quick)?,
         "poll-lag" => runtime()?.block_on(polllag::bench(quick))?,

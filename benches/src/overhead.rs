@@ -109,11 +109,12 @@ async fn run(
     Ok((all.len() as f64 / elapsed, all))
 }
 
-/// Profile aid (`overhead-profile sdk|hyper|reqwest N`): warms the pool, then sends `N`
-/// sequential requests with one client, so `valgrind --tool=callgrind` sees a fixed amount of
-/// work. Run it with `N` and with `0`; the difference divided by `N` is the per-request cost
-/// (client and emulator; the emulator's share is the same for every client).
-pub async fn profile(client: &str, n: usize) -> BenchResult<Value> {
+/// Profile aid (`overhead-profile sdk|hyper|reqwest N [CONCURRENCY]`): warms the pool, then
+/// sends `N` requests with one client from `concurrency` loops (default 1), so
+/// `valgrind --tool=callgrind` or `perf stat` sees a fixed amount of work. Run it with `N` and
+/// with `0`; the difference divided by `N` is the per-request cost (client and emulator; the
+/// emulator's share is the same for every client).
+pub async fn profile(client: &str, n: usize, concurrency: usize) -> BenchResult<Value> {
     let kind = match client {
         "sdk" => Kind::Sdk,
         "hyper" => Kind::Hyper,
@@ -142,10 +143,24 @@ pub async fn profile(client: &str, n: usize) -> BenchResult<Value> {
     for _ in 0..20 {
         one(&c, kind).await?;
     }
-    for _ in 0..n {
-        one(&c, kind).await?;
+    let c = Arc::new(c);
+    let concurrency = concurrency.max(1);
+    let mut tasks = Vec::new();
+    for i in 0..concurrency {
+        let c = c.clone();
+        // Split `n` exactly: the first `n % concurrency` loops take one more.
+        let share = n / concurrency + usize::from(i < n % concurrency);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                one(&c, kind).await?;
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        }));
     }
-    Ok(json!({"client": client, "requests": n}))
+    for t in tasks {
+        t.await??;
+    }
+    Ok(json!({"client": client, "requests": n, "concurrency": concurrency}))
 }
 
 pub async fn bench(quick: bool) -> BenchResult<Value> {

@@ -26,6 +26,8 @@ pub struct Body {
 
 enum Inner {
     Full(Option<Bytes>),
+    /// A response from hyper, kept unboxed: the common case, read frame by frame.
+    Incoming(hyper::body::Incoming),
     Stream(BoxBody),
 }
 
@@ -69,7 +71,9 @@ impl Body {
     }
 
     pub(crate) fn from_incoming(body: hyper::body::Incoming) -> Body {
-        Body::wrap(body.map_err(|e| Error::body(Box::new(e))))
+        Body {
+            inner: Inner::Incoming(body),
+        }
     }
 
     /// A copy that can be sent again, for in-memory bodies; `None` for streams.
@@ -78,7 +82,7 @@ impl Body {
             Inner::Full(b) => Some(Body {
                 inner: Inner::Full(b.clone()),
             }),
-            Inner::Stream(_) => None,
+            Inner::Incoming(_) | Inner::Stream(_) => None,
         }
     }
 
@@ -102,7 +106,7 @@ impl Body {
     pub async fn bytes(self) -> Result<Bytes, Error> {
         match self.inner {
             Inner::Full(b) => Ok(b.unwrap_or_default()),
-            Inner::Stream(s) => Ok(s.collect().await?.to_bytes()),
+            Inner::Incoming(_) | Inner::Stream(_) => Ok(self.collect().await?.to_bytes()),
         }
     }
 }
@@ -143,7 +147,7 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             Inner::Full(b) => write!(f, "Body(Full, {} bytes)", b.as_ref().map_or(0, Bytes::len)),
-            Inner::Stream(_) => f.write_str("Body(Stream)"),
+            Inner::Incoming(_) | Inner::Stream(_) => f.write_str("Body(Stream)"),
         }
     }
 }
@@ -158,6 +162,9 @@ impl http_body::Body for Body {
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match &mut self.inner {
             Inner::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            Inner::Incoming(b) => Pin::new(b)
+                .poll_frame(cx)
+                .map_err(|e| Error::body(Box::new(e))),
             Inner::Stream(s) => s.as_mut().poll_frame(cx),
         }
     }
@@ -165,6 +172,7 @@ impl http_body::Body for Body {
     fn is_end_stream(&self) -> bool {
         match &self.inner {
             Inner::Full(b) => b.is_none(),
+            Inner::Incoming(b) => b.is_end_stream(),
             Inner::Stream(s) => s.is_end_stream(),
         }
     }
@@ -172,6 +180,7 @@ impl http_body::Body for Body {
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
             Inner::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Inner::Incoming(b) => b.size_hint(),
             Inner::Stream(s) => s.size_hint(),
         }
     }

@@ -9,8 +9,8 @@ use nomic_agent_core::policy::gcra::TierLimits;
 use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::request::ApiBase;
 
-use crate::layers::auth::RedirectMode;
 use crate::secret::ApiKey;
+use crate::stages::auth::RedirectMode;
 
 /// The wall clock, needed only to read an HTTP-date `Retry-After` and `X-RateLimit-Reset`.
 /// Injected so tests control it; defaults to `SystemTime::now`.

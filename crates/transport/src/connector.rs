@@ -72,7 +72,7 @@ fn roots(extra_pem: &[Vec<u8>]) -> Result<RootCertStore, BuildError> {
 
 type Inner = Client<HttpsConnector<HttpConnector>, Body>;
 
-/// `tower::Service` over the pooled hyper-util client: TLS verification always on, HTTP/1.1 and
+/// The pooled hyper-util client: TLS verification always on, HTTP/1.1 and
 /// HTTP/2 chosen by ALPN.
 #[derive(Clone, Debug)]
 pub(crate) struct HyperService {
@@ -106,17 +106,10 @@ impl HyperService {
     }
 }
 
-impl tower::Service<Request<Body>> for HyperService {
-    type Response = Response<Body>;
-    type Error = Error;
-    type Future = HyperFuture;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        // The pooled client has no back-pressure of its own: readiness is checked per request.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+impl HyperService {
+    /// Sends through the pool. By reference: nothing of the client is cloned here (hyper-util
+    /// clones what its future needs).
+    pub(crate) fn request(&self, req: Request<Body>) -> HyperFuture {
         HyperFuture {
             inner: self.client.request(req),
         }

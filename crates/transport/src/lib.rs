@@ -1,7 +1,8 @@
-//! Transport for the Nomic Agent API: hyper-util's pooled client over rustls, wrapped in tower
-//! layers that own retries, pacing, timeouts, body limits, tracing and credentials.
+//! Transport for the Nomic Agent API: hyper-util's pooled client over rustls, behind stages
+//! that own retries, pacing, timeouts, body limits, tracing and credentials. [`Transport`] is a
+//! `tower::Service`, and takes a custom inner `tower::Service` in place of the pool.
 //!
-//! The stack, outermost first:
+//! The stages, outermost first (run as one future, so nothing is cloned or boxed per stage):
 //!
 //! 1. **deadline** — one budget across pacing waits, attempts, backoff sleeps and the body;
 //! 2. **retry** — core's classifier and `decide`, a retry budget, `Retry-After` honoured and
@@ -41,19 +42,20 @@ mod base;
 mod body;
 mod config;
 mod connector;
+mod dispatch;
 mod endpoint;
 mod error;
-mod layers;
 mod meta;
 mod secret;
+mod stages;
 mod transport;
 
 pub use body::Body;
 pub use config::{TransportConfig, WallClock};
 pub use error::{BuildError, Error};
-pub use layers::auth::RedirectMode;
 pub use meta::{Deadline, OutcomeUnknown, ResponseBodyLimit};
 pub use secret::{ApiKey, InvalidApiKey};
+pub use stages::auth::RedirectMode;
 pub use transport::{ResponseFuture, Transport};
 
 /// Core's policy types that appear in [`TransportConfig`], re-exported for convenience.

@@ -1,9 +1,7 @@
-//! Request extensions the layers share: the deadline, the body limit, what the request is.
+//! Request extensions callers set (the deadline, the body limit) or read (outcome unknown),
+//! and what the stages know about a request.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use http::{Method, Request};
+use http::{Extensions, Method};
 use nomic_agent_core::wire::AgentId;
 use nomic_agent_core::{RequestKind, Tier};
 
@@ -21,7 +19,7 @@ pub struct Deadline(pub tokio::time::Instant);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResponseBodyLimit(pub u64);
 
-/// What the layers need to know about a request, computed once at the top.
+/// What the stages need to know about a request, computed once at the top.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestMeta {
     pub tier: Tier,
@@ -33,13 +31,14 @@ pub(crate) struct RequestMeta {
 }
 
 impl RequestMeta {
-    /// From core's endpoint extension when present; otherwise a custom call: Standard tier,
-    /// a read for GET/HEAD, else treated as non-idempotent (resent only when not sent).
-    pub(crate) fn of<B>(req: &Request<B>) -> RequestMeta {
-        if let Some(meta) = crate::endpoint::from_extensions(req.extensions()) {
+    /// Takes core's endpoint (and agent id) out of the extensions when present; otherwise a
+    /// custom call: Standard tier, a read for GET/HEAD, else treated as non-idempotent (resent
+    /// only when not sent).
+    pub(crate) fn take(method: &Method, ext: &mut Extensions) -> RequestMeta {
+        if let Some(meta) = crate::endpoint::take_from_extensions(ext) {
             return meta;
         }
-        let kind = if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let kind = if matches!(*method, Method::GET | Method::HEAD) {
             RequestKind::Read
         } else {
             // Not Launch, but the same resend rule: only when certainly not acted on.
@@ -51,30 +50,6 @@ impl RequestMeta {
             route: "custom",
             agent_id: None,
         }
-    }
-}
-
-/// Set by `Transport::send_buffered`: the retry layer reads each final response's body inside
-/// its loop, so a body cut mid-stream is one more maybe-sent failure under the same policy,
-/// deadline and budget (retried for reads and idempotent writes, outcome-unknown otherwise).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct BufferResponse;
-
-/// The attempt number (1-based) the retry layer stamps on each copy it sends.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Attempt(pub u32);
-
-/// Set while an attempt that may reach the server is in flight, so a deadline that fires in
-/// the middle can say whether the request may have been sent.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct InFlight(Arc<AtomicBool>);
-
-impl InFlight {
-    pub(crate) fn set(&self, v: bool) {
-        self.0.store(v, Ordering::SeqCst);
-    }
-    pub(crate) fn get(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
     }
 }
 

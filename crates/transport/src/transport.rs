@@ -1,29 +1,23 @@
-//! [`Transport`]: the assembled stack, cheap to clone.
+//! [`Transport`]: the assembled pipeline, cheap to clone.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
 use crate::base::BaseUrl;
 use crate::body::Body;
 use crate::config::TransportConfig;
 use crate::connector::{ConnectorSettings, HyperService};
+use crate::dispatch::{Dispatcher, Lower, Take};
 use crate::error::{BuildError, Error};
-use crate::layers::auth::AuthLayer;
-use crate::layers::deadline::DeadlineLayer;
-use crate::layers::limit::LimitLayer;
-use crate::layers::pacing::{PacingLayer, shared_limiter};
-use crate::layers::retry::RetryLayer;
-use crate::layers::timeout::TimeoutLayer;
-use crate::layers::trace::TraceLayer;
-use crate::meta::{BufferResponse, RequestMeta, ResponseBodyLimit};
-
-type Stack = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
+use crate::stages::auth::Credentials;
+use crate::stages::pacing::{Pacer, shared_limiter};
+use crate::stages::retry::Retrier;
 
 /// The HTTP transport: deadline → retry → pacing → per-attempt timeout → body limit →
 /// tracing → auth and redirects → hyper-util's pooled client over rustls.
@@ -33,14 +27,13 @@ type Stack = BoxCloneSyncService<Request<Body>, Response<Body>, Error>;
 /// comes back as `Ok`; `Err` means there was no response.
 #[derive(Clone)]
 pub struct Transport {
-    stack: Stack,
-    json_body_limit: u64,
+    dispatcher: Arc<Dispatcher>,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
-            .field("json_body_limit", &self.json_body_limit)
+            .field("json_body_limit", &self.dispatcher.json_body_limit)
             .finish_non_exhaustive()
     }
 }
@@ -55,10 +48,10 @@ impl Transport {
             connect_timeout: cfg.connect_timeout,
             pool_idle_timeout: cfg.pool_idle_timeout,
         })?;
-        Transport::with_service(cfg, client)
+        Transport::build(cfg, Lower::Hyper(client))
     }
 
-    /// Runs a custom inner service (a test double, a proxy client) behind the same layers.
+    /// Runs a custom inner service (a test double, a proxy client) behind the same stages.
     ///
     /// The service sees fully resolved requests with `Authorization` set. It reports failures
     /// with [`Error::not_sent`] or [`Error::maybe_sent`] so the retry rules apply.
@@ -71,62 +64,53 @@ impl Transport {
             + 'static,
         S::Future: Send + 'static,
     {
+        Transport::build(cfg, Lower::Custom(BoxCloneSyncService::new(service)))
+    }
+
+    fn build(cfg: TransportConfig, lower: Lower) -> Result<Transport, BuildError> {
         let base = BaseUrl::parse(cfg.base.as_str(), cfg.allow_insecure_http)?;
         let user_agent = HeaderValue::try_from(cfg.user_agent.as_str())
             .map_err(|_| BuildError::InvalidUserAgent)?;
         let limiter = shared_limiter(&base.origin(), cfg.api_key.fingerprint(), cfg.tier_limits);
         let seed = cfg.seed.unwrap_or_else(random_seed);
-        let stack = tower::ServiceBuilder::new()
-            .layer(DeadlineLayer::new(cfg.deadline))
-            .layer(RetryLayer::new(
-                cfg.retry.clone(),
-                cfg.retry_budget.clone(),
-                seed,
-                cfg.error_body_limit,
-                cfg.wall_clock.clone(),
-            ))
-            .layer(PacingLayer::new(
-                limiter,
-                cfg.wall_clock.clone(),
-                cfg.retry.retry_after.clone(),
-            ))
-            .layer(TimeoutLayer::new(cfg.attempt_timeout))
-            .layer(LimitLayer)
-            .layer(TraceLayer)
-            .layer(AuthLayer::new(
-                cfg.api_key.clone(),
-                base,
-                user_agent,
-                cfg.redirect,
-            ))
-            .service(service);
+        let pacer = Pacer::new(
+            limiter,
+            cfg.wall_clock.clone(),
+            cfg.retry.retry_after.clone(),
+        );
+        let retrier = Retrier::new(cfg.retry, cfg.retry_budget, seed, cfg.error_body_limit);
+        let credentials = Credentials::new(cfg.api_key, base, user_agent, cfg.redirect);
         Ok(Transport {
-            stack: BoxCloneSyncService::new(stack),
-            json_body_limit: cfg.json_body_limit,
+            dispatcher: Arc::new(Dispatcher {
+                deadline: cfg.deadline,
+                attempt_timeout: cfg.attempt_timeout,
+                json_body_limit: cfg.json_body_limit,
+                wall_clock: cfg.wall_clock,
+                retrier,
+                pacer,
+                credentials,
+                lower,
+            }),
         })
     }
 
     /// Sends a request; the response body streams (unbounded unless the request carries a
-    /// [`ResponseBodyLimit`]).
+    /// [`ResponseBodyLimit`](crate::ResponseBodyLimit)).
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
-        self.clone().oneshot(req).await
+        self.dispatcher.run(req, Take::Streamed).await
     }
 
     /// Sends an in-memory request and reads the whole response, refusing bodies over the JSON
-    /// limit (or the request's own [`ResponseBodyLimit`]). The deadline covers the body too.
+    /// limit (or the request's own [`ResponseBodyLimit`](crate::ResponseBodyLimit)). The
+    /// deadline covers the body too.
     pub async fn send_buffered(&self, req: Request<Bytes>) -> Result<Response<Bytes>, Error> {
-        let mut req = req.map(Body::from);
-        if req.extensions().get::<ResponseBodyLimit>().is_none() {
-            req.extensions_mut()
-                .insert(ResponseBodyLimit(self.json_body_limit));
-        }
-        // The retry layer reads the body inside its loop, so a truncated body is retried
-        // (reads) or reported outcome-unknown (launch, follow-up, upload) like any other
-        // maybe-sent failure; what comes back here is already in memory.
-        req.extensions_mut().insert(BufferResponse);
-        // The body is already in memory (the deadline layer leaves it unwrapped), so this
-        // takes the bytes out without a second collection.
-        let resp = self.send(req).await?;
+        // The body is read inside the retry loop, so a truncated body is retried (reads) or
+        // reported outcome-unknown (launch, follow-up, upload) like any other maybe-sent
+        // failure; what comes back here is already in memory.
+        let resp = self
+            .dispatcher
+            .run(req.map(Body::from), Take::Buffered)
+            .await?;
         let (parts, body) = resp.into_parts();
         let bytes = body.bytes().await?;
         Ok(Response::from_parts(parts, bytes))
@@ -142,8 +126,6 @@ fn random_seed() -> u64 {
 /// The future of [`Transport`]'s `tower::Service::call`.
 pub struct ResponseFuture {
     inner: Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send>>,
-    /// The request span; disabled (and never entered) when DEBUG is off for this target.
-    span: tracing::Span,
 }
 
 impl std::fmt::Debug for ResponseFuture {
@@ -155,21 +137,7 @@ impl std::fmt::Debug for ResponseFuture {
 impl Future for ResponseFuture {
     type Output = Result<Response<Body>, Error>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let traced = !this.span.is_disabled();
-        let _enter = traced.then(|| this.span.enter());
-        let Poll::Ready(r) = this.inner.as_mut().poll(cx) else {
-            return Poll::Pending;
-        };
-        match &r {
-            Ok(resp) => {
-                if traced {
-                    this.span.record("status", resp.status().as_u16());
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, "request failed"),
-        }
-        Poll::Ready(r)
+        self.inner.as_mut().poll(cx)
     }
 }
 
@@ -178,31 +146,16 @@ impl tower::Service<Request<Body>> for Transport {
     type Error = Error;
     type Future = ResponseFuture;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.stack.poll_ready(cx)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        // Pacing waits inside the future, per attempt: there is no back-pressure to report.
+        Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: Request<Body>) -> ResponseFuture {
-        let meta = RequestMeta::of(&req);
-        // One span per request; the attempt spans nest inside it. No header is ever recorded.
-        // The fields are only evaluated (and the id only formatted) when the span is enabled.
-        let span = tracing::debug_span!(
-            "nomic_agent.request",
-            method = %req.method(),
-            route = %meta.route,
-            tier = %meta.tier.as_str(),
-            agent_id = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
-        if !span.is_disabled()
-            && let Some(id) = &meta.agent_id
-        {
-            span.record("agent_id", tracing::field::display(id));
+    fn call(&mut self, req: Request<Body>) -> ResponseFuture {
+        let dispatcher = self.dispatcher.clone();
+        ResponseFuture {
+            inner: Box::pin(async move { dispatcher.run(req, Take::Streamed).await }),
         }
-        req.extensions_mut().insert(meta);
-        // No extra box: the request span is entered around each poll of the stack's future.
-        let inner = self.stack.call(req);
-        ResponseFuture { inner, span }
     }
 }
 

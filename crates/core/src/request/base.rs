@@ -180,6 +180,25 @@ impl ApiBase {
         for piece in pieces {
             path.push_str(piece);
         }
+        self.uri_with_path(path.into_bytes())
+    }
+
+    /// `{root}/agents/{id}{suffix}`: the id is written straight into the path buffer (this is
+    /// the polling hot path).
+    pub(crate) fn agent_uri(&self, id: &AgentId, suffix: &str) -> http::Uri {
+        const AGENTS: &[u8] = b"/agents/";
+        const ID_LEN: usize = uuid::fmt::Hyphenated::LENGTH;
+        let mut path = Vec::with_capacity(self.path.len() + AGENTS.len() + ID_LEN + suffix.len());
+        path.extend_from_slice(self.path.as_bytes());
+        path.extend_from_slice(AGENTS);
+        let at = path.len();
+        path.resize(at + ID_LEN, 0);
+        id.as_uuid().hyphenated().encode_lower(&mut path[at..]);
+        path.extend_from_slice(suffix.as_bytes());
+        self.uri_with_path(path)
+    }
+
+    fn uri_with_path(&self, path: Vec<u8>) -> http::Uri {
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(if self.https {
             http::uri::Scheme::HTTPS

@@ -35,10 +35,7 @@ fn agent_request<B>(
     suffix: &str,
     body: B,
 ) -> Request<B> {
-    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let hyphenated: &str = id.as_uuid().hyphenated().encode_lower(&mut buf);
-    let uri = base.uri_of(&["/agents/", hyphenated, suffix]);
-    with_uri(uri, endpoint, Some(*id), body)
+    with_uri(base.agent_uri(id, suffix), endpoint, Some(*id), body)
 }
 
 fn with_uri<B>(uri: http::Uri, endpoint: Endpoint, agent: Option<AgentId>, body: B) -> Request<B> {

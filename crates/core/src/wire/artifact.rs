@@ -23,10 +23,13 @@ pub enum ArtifactKind {
 impl ArtifactKind {
     /// Parses a kind, ignoring ASCII case.
     pub fn parse(s: &str) -> ArtifactKind {
-        match s.to_ascii_lowercase().as_str() {
-            "document" => ArtifactKind::Document,
-            "table" => ArtifactKind::Table,
-            _ => ArtifactKind::Other(s.to_owned()),
+        // Compared in place, without a lower-cased copy.
+        if s.eq_ignore_ascii_case("document") {
+            ArtifactKind::Document
+        } else if s.eq_ignore_ascii_case("table") {
+            ArtifactKind::Table
+        } else {
+            ArtifactKind::Other(s.to_owned())
         }
     }
 
@@ -54,8 +57,9 @@ impl Serialize for ArtifactKind {
 
 impl<'de> Deserialize<'de> for ArtifactKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(ArtifactKind::parse(&s))
+        super::str_de::deserialize_str_with(deserializer, |s| {
+            Ok::<_, std::convert::Infallible>(ArtifactKind::parse(s))
+        })
     }
 }
 
@@ -407,5 +411,20 @@ mod tests {
         assert_eq!(m.version, 2);
         let v = serde_json::to_value(&m).unwrap();
         assert_eq!(v["type"], "table");
+    }
+
+    #[test]
+    fn kind_parse_ignores_ascii_case_only() {
+        assert_eq!(ArtifactKind::parse("DOCUMENT"), ArtifactKind::Document);
+        assert_eq!(ArtifactKind::parse("Table"), ArtifactKind::Table);
+        for other in ["", "tables", "ｔable", "\u{212a}"] {
+            assert_eq!(
+                ArtifactKind::parse(other),
+                ArtifactKind::Other(other.into())
+            );
+        }
+        let k: ArtifactKind = serde_json::from_str(r#""t\u0061ble""#).unwrap();
+        assert_eq!(k, ArtifactKind::Table);
+        assert!(serde_json::from_str::<ArtifactKind>("3").is_err());
     }
 }

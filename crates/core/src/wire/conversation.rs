@@ -40,12 +40,18 @@ pub enum Role {
 impl Role {
     /// Parses a role, ignoring ASCII case.
     pub fn parse(s: &str) -> Role {
-        match s.to_ascii_lowercase().as_str() {
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            "tool" => Role::Tool,
-            "error" => Role::Error,
-            _ => Role::Unknown(s.to_owned()),
+        // Compared in place, without a lower-cased copy.
+        let is = |name: &str| s.eq_ignore_ascii_case(name);
+        if is("user") {
+            Role::User
+        } else if is("assistant") {
+            Role::Assistant
+        } else if is("tool") {
+            Role::Tool
+        } else if is("error") {
+            Role::Error
+        } else {
+            Role::Unknown(s.to_owned())
         }
     }
 
@@ -75,8 +81,9 @@ impl Serialize for Role {
 
 impl<'de> Deserialize<'de> for Role {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(Role::parse(&s))
+        super::str_de::deserialize_str_with(deserializer, |s| {
+            Ok::<_, std::convert::Infallible>(Role::parse(s))
+        })
     }
 }
 
@@ -117,4 +124,23 @@ impl Message {
 
 fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_parse_ignores_ascii_case_only() {
+        assert_eq!(Role::parse("USER"), Role::User);
+        assert_eq!(Role::parse("Assistant"), Role::Assistant);
+        assert_eq!(Role::parse("tOOL"), Role::Tool);
+        assert_eq!(Role::parse("Error"), Role::Error);
+        for other in ["", "users", "ùser", "reasoning"] {
+            assert_eq!(Role::parse(other), Role::Unknown(other.into()));
+        }
+        let r: Role = serde_json::from_str(r#""\u0074ool""#).unwrap();
+        assert_eq!(r, Role::Tool);
+        assert!(serde_json::from_str::<Role>("null").is_err());
+    }
 }

@@ -77,7 +77,14 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     body: &[u8],
     what: &'static str,
 ) -> Result<T, DecodeError> {
-    serde_json::from_slice(body).map_err(|e| DecodeError::from_json(what, &e))
+    // One UTF-8 check of the whole body is much cheaper than serde_json checking each string
+    // of a byte slice (short strings miss the word-at-a-time fast path). A body that fails it
+    // still takes the byte path, so its error is the same.
+    let result = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    result.map_err(|e| DecodeError::from_json(what, &e))
 }
 
 /// Decodes `{data: Agent}` (launch, get, follow-up and stop responses).
@@ -151,6 +158,7 @@ fn decode_maybe_wrapped<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::AgentStatus;
 
     #[test]
     fn reason_is_truncated_on_a_char_boundary() {
@@ -167,5 +175,54 @@ mod tests {
         let err = decode_agent(body.as_bytes()).unwrap_err();
         assert_eq!(err.kind(), DecodeErrorKind::Shape);
         assert!(err.to_string().len() < 200);
+    }
+
+    #[test]
+    fn id_and_status_errors_keep_their_text_and_position() {
+        let id = "019abc12-3456-7890-abcd-ef1234567890";
+        // The id's parse error surfaces at the end of the enclosing object (column 91, after
+        // its `}`), as it did when ids were read into a `String` first.
+        let body = format!(r#"{{"data":{{"id":"{id}","status":"running","projectId":"nope"}}}}"#);
+        let err = decode_agent(body.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), DecodeErrorKind::Shape);
+        assert_eq!(
+            err.reason(),
+            "malformed project id: expected a hyphenated UUID (length is not 36) at line 1 column 91"
+        );
+        let body = format!(r#"{{"data":{{"id":"{id}","status":7}}}}"#);
+        let err = decode_agent(body.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.reason(),
+            "invalid type: integer `7`, expected a string at line 1 column 63"
+        );
+        let body = format!(r#"{{"data":{{"id":"{id}","status":"Run\u006eing"}}}}"#);
+        assert_eq!(
+            decode_agent(body.as_bytes()).unwrap().status,
+            AgentStatus::Running
+        );
+    }
+
+    #[test]
+    fn non_utf8_bodies_decode_as_before() {
+        let id = "019abc12-3456-7890-abcd-ef1234567890";
+        let body = |extra: &[u8]| {
+            let mut b = format!(r#"{{"data":{{"id":"{id}","status":"running","#).into_bytes();
+            b.extend_from_slice(extra);
+            b.extend_from_slice(b"}}");
+            b
+        };
+        // serde_json never checks the text of a skipped field, so this was, and is, accepted.
+        let agent = decode_agent(&body(b"\"x\":\"\xff\"")).unwrap();
+        assert_eq!(agent.status, AgentStatus::Running);
+        let err = decode_agent(&body(b"\"summary\":\"\xff\"")).unwrap_err();
+        assert_eq!(err.kind(), DecodeErrorKind::Syntax);
+        assert_eq!(
+            err.reason(),
+            "invalid unicode code point at line 1 column 84"
+        );
+        let agent = decode_agent(&body("\"summary\":\"café\"".as_bytes())).unwrap();
+        assert_eq!(agent.summary.as_deref(), Some("café"));
+        let err = decode_agent(b"{\"data\":{\"id\":\"\xe2\x82").unwrap_err();
+        assert_eq!(err.kind(), DecodeErrorKind::Eof);
     }
 }

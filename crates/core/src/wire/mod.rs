@@ -50,6 +50,7 @@ mod launch;
 mod list;
 mod prompt;
 mod status;
+mod str_de;
 mod timestamp;
 mod workflow;
 

@@ -72,12 +72,18 @@ pub enum MediaType {
 impl MediaType {
     /// Parses a media type, ignoring ASCII case.
     pub fn parse(s: &str) -> MediaType {
-        match s.to_ascii_lowercase().as_str() {
-            "image/jpeg" => MediaType::Jpeg,
-            "image/png" => MediaType::Png,
-            "image/webp" => MediaType::Webp,
-            "image/gif" => MediaType::Gif,
-            _ => MediaType::Other(s.to_owned()),
+        // Compared in place, without a lower-cased copy.
+        let is = |name: &str| s.eq_ignore_ascii_case(name);
+        if is("image/jpeg") {
+            MediaType::Jpeg
+        } else if is("image/png") {
+            MediaType::Png
+        } else if is("image/webp") {
+            MediaType::Webp
+        } else if is("image/gif") {
+            MediaType::Gif
+        } else {
+            MediaType::Other(s.to_owned())
         }
     }
 
@@ -127,8 +133,9 @@ impl Serialize for MediaType {
 
 impl<'de> Deserialize<'de> for MediaType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(MediaType::parse(&s))
+        super::str_de::deserialize_str_with(deserializer, |s| {
+            Ok::<_, std::convert::Infallible>(MediaType::parse(s))
+        })
     }
 }
 
@@ -248,5 +255,18 @@ mod tests {
         assert_eq!(json, r#"{"text":"hi"}"#);
         let p: Prompt = serde_json::from_str(r#"{"text":"hi","extra":1}"#).unwrap();
         assert!(p.images.is_empty());
+    }
+
+    #[test]
+    fn media_type_parse_ignores_ascii_case_only() {
+        assert_eq!(MediaType::parse("IMAGE/JPEG"), MediaType::Jpeg);
+        assert_eq!(MediaType::parse("image/Png"), MediaType::Png);
+        assert_eq!(MediaType::parse("Image/WebP"), MediaType::Webp);
+        assert_eq!(MediaType::parse("image/gif"), MediaType::Gif);
+        for other in ["", "image/svg+xml", "image/pnǵ", "image/jpg"] {
+            assert_eq!(MediaType::parse(other), MediaType::Other(other.into()));
+        }
+        let m: MediaType = serde_json::from_str(r#""image\/png""#).unwrap();
+        assert_eq!(m, MediaType::Png);
     }
 }

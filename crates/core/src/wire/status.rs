@@ -30,14 +30,22 @@ pub enum AgentStatus {
 impl AgentStatus {
     /// Parses a status string, ignoring ASCII case.
     pub fn parse(s: &str) -> AgentStatus {
-        match s.to_ascii_lowercase().as_str() {
-            "waiting" => AgentStatus::Waiting,
-            "running" => AgentStatus::Running,
-            "awaiting_tool" => AgentStatus::AwaitingTool,
-            "finished" => AgentStatus::Finished,
-            "stopped" => AgentStatus::Stopped,
-            "failed" => AgentStatus::Failed,
-            _ => AgentStatus::Unknown(s.to_owned()),
+        // Compared in place: lower-casing into a new `String` would allocate on every poll.
+        let is = |name: &str| s.eq_ignore_ascii_case(name);
+        if is("running") {
+            AgentStatus::Running
+        } else if is("waiting") {
+            AgentStatus::Waiting
+        } else if is("awaiting_tool") {
+            AgentStatus::AwaitingTool
+        } else if is("finished") {
+            AgentStatus::Finished
+        } else if is("stopped") {
+            AgentStatus::Stopped
+        } else if is("failed") {
+            AgentStatus::Failed
+        } else {
+            AgentStatus::Unknown(s.to_owned())
         }
     }
 
@@ -82,8 +90,9 @@ impl Serialize for AgentStatus {
 
 impl<'de> Deserialize<'de> for AgentStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(AgentStatus::parse(&s))
+        super::str_de::deserialize_str_with(deserializer, |s| {
+            Ok::<_, std::convert::Infallible>(AgentStatus::parse(s))
+        })
     }
 }
 
@@ -127,5 +136,81 @@ mod tests {
                 format!("\"{}\"", s.as_str())
             );
         }
+    }
+
+    /// The plain definition `parse` must agree with: lower-case, then match.
+    fn reference(s: &str) -> AgentStatus {
+        match s.to_ascii_lowercase().as_str() {
+            "waiting" => AgentStatus::Waiting,
+            "running" => AgentStatus::Running,
+            "awaiting_tool" => AgentStatus::AwaitingTool,
+            "finished" => AgentStatus::Finished,
+            "stopped" => AgentStatus::Stopped,
+            "failed" => AgentStatus::Failed,
+            _ => AgentStatus::Unknown(s.to_owned()),
+        }
+    }
+
+    #[test]
+    fn parse_ignores_ascii_case_only() {
+        for s in [
+            "RuNnInG",
+            "AWAITING_TOOL",
+            "awaiting-tool",
+            "",
+            "ſtopped",
+            "FİNISHED",
+            "failed ",
+        ] {
+            assert_eq!(AgentStatus::parse(s), reference(s), "{s:?}");
+        }
+        // Non-ASCII look-alikes stay unknown, as with `to_ascii_lowercase`.
+        assert_eq!(
+            AgentStatus::parse("ſtopped"),
+            AgentStatus::Unknown("ſtopped".into())
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_matches_reference(
+            name in proptest::sample::select(vec![
+                "waiting", "running", "awaiting_tool", "finished", "stopped", "failed",
+            ]),
+            flips in proptest::collection::vec(proptest::bool::ANY, 13),
+            junk in "\\PC{0,3}",
+        ) {
+            let mixed: String = name
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, up)| if *up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            proptest::prop_assert_eq!(AgentStatus::parse(&mixed), reference(&mixed));
+            let other = format!("{mixed}{junk}");
+            proptest::prop_assert_eq!(AgentStatus::parse(&other), reference(&other));
+        }
+    }
+
+    #[test]
+    fn deserializes_without_a_string_and_errors_as_before() {
+        use serde::de::value::{BytesDeserializer, Error};
+        // Escaped text arrives through serde_json's scratch buffer rather than borrowed.
+        let s: AgentStatus = serde_json::from_str(r#""run\u006eing""#).unwrap();
+        assert_eq!(s, AgentStatus::Running);
+        let s: AgentStatus = serde_json::from_value(serde_json::json!("Hibernating")).unwrap();
+        assert_eq!(s, AgentStatus::Unknown("Hibernating".into()));
+        let s = AgentStatus::deserialize(BytesDeserializer::<Error>::new(b"FAILED")).unwrap();
+        assert_eq!(s, AgentStatus::Failed);
+        let err = AgentStatus::deserialize(BytesDeserializer::<Error>::new(b"\xff")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value: byte array, expected a string"
+        );
+        let err = serde_json::from_str::<AgentStatus>("5").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: integer `5`, expected a string at line 1 column 1"
+        );
+        assert!(serde_json::from_str::<AgentStatus>("null").is_err());
     }
 }

@@ -8,10 +8,10 @@ use nomic_agent_core::policy::retry::{AttemptOutcome, SendFailure};
 
 use crate::body::Body;
 use crate::error::{Error, Kind, Sent};
-use crate::layers::limit::limit_body;
+use crate::stages::limit::limit_body;
 
 /// What core needs to hear about a failure.
-pub(super) fn send_failure(e: &Error) -> SendFailure {
+pub(crate) fn send_failure(e: &Error) -> SendFailure {
     match (e.kind(), e.sent()) {
         (_, Sent::No) => SendFailure::NotSent,
         (Kind::Timeout, _) => SendFailure::TimedOut,
@@ -22,7 +22,7 @@ pub(super) fn send_failure(e: &Error) -> SendFailure {
 /// Classifies a response. The bodies core's classifier reads — a 429's (spend or rate limit?)
 /// and a 400/422's (the issues) — are buffered up to `limit` and handed on intact; every other
 /// body keeps streaming untouched.
-pub(super) async fn classify_response(
+pub(crate) async fn classify_response(
     resp: Response<Body>,
     limit: u64,
     wall_now: SystemTime,

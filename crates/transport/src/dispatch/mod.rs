@@ -1,0 +1,405 @@
+//! The request pipeline: every stage of [`crate::stages`], in order, as one future.
+//!
+//! Outermost first: the **deadline** bounds everything; **retry** loops over attempts; each
+//! attempt waits for a **pacing** permit, then races the **per-attempt timeout**; the response
+//! gets its **body limit**; the attempt runs in its **trace** span; **auth** resolved the URI
+//! and added the key once, before the first attempt; redirects are refused or followed per
+//! attempt; the **lower** service (hyper-util's pool) sends it.
+//!
+//! Why one future and not a tower layer per stage: a layered stack clones the services below
+//! each layer on every call (hyper-util's client among them), passes what the layers share
+//! through request extensions (a map with one allocation per entry, cloned for every
+//! attempt), boxes the async layers' futures and runs one timer per layer. Measured in
+//! `docs/benchmarks.md` (client overhead), that was most of the SDK's cost over raw hyper.
+//! Here the shared facts are locals, one timer serves every wait, and nothing below is cloned.
+
+mod lower;
+mod timer;
+
+use std::pin::pin;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::request::Parts;
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use nomic_agent_core::policy::classify::Classification;
+use nomic_agent_core::policy::retry::{AttemptOutcome, RetryDecision, SendFailure};
+use tokio::time::{Instant, Sleep};
+use tracing::Instrument;
+
+pub(crate) use lower::Lower;
+use timer::Timer;
+
+use crate::body::Body;
+use crate::config::WallClock;
+use crate::error::{Error, Sent};
+use crate::meta::{Deadline, OutcomeUnknown, RequestMeta, ResponseBodyLimit};
+use crate::stages::auth::{Credentials, RedirectMode, follow, refuse_redirect};
+use crate::stages::deadline::{DeadlineBody, expired};
+use crate::stages::limit::{check_declared, limit_body};
+use crate::stages::pacing::Pacer;
+use crate::stages::retry::{Retrier, classify_response, send_failure};
+use crate::stages::trace::{Traced, request_span};
+
+/// Everything a request needs, shared by every clone of a transport.
+#[derive(Debug)]
+pub(crate) struct Dispatcher {
+    pub(crate) deadline: Duration,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) json_body_limit: u64,
+    pub(crate) wall_clock: WallClock,
+    pub(crate) retrier: Retrier,
+    pub(crate) pacer: Pacer,
+    pub(crate) credentials: Credentials,
+    pub(crate) lower: Lower,
+}
+
+/// How the caller takes the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// The body streams to the caller, bounded by the deadline (and a limit if one was set).
+    Streamed,
+    /// The body is read inside the retry loop under the JSON limit: a body cut mid-way is one
+    /// more maybe-sent failure under the same policy, deadline and budget.
+    Buffered,
+}
+
+/// What a request carries from stage to stage.
+struct Plan {
+    meta: RequestMeta,
+    deadline: Instant,
+    limit: Option<u64>,
+    take: Take,
+}
+
+impl Dispatcher {
+    /// Sends `req` through every stage. A final HTTP response (4xx and 5xx included) is `Ok`.
+    pub(crate) async fn run(
+        &self,
+        req: Request<Body>,
+        take: Take,
+    ) -> Result<Response<Body>, Error> {
+        let start = Instant::now();
+        let (mut parts, body) = req.into_parts();
+        // What the stages need is taken out of the extensions once; whatever else the caller
+        // put there still reaches the lower service.
+        let meta = RequestMeta::take(&parts.method, &mut parts.extensions);
+        let deadline = parts
+            .extensions
+            .remove::<Deadline>()
+            .map_or(start + self.deadline, |d| d.0);
+        let limit = match parts.extensions.remove::<ResponseBodyLimit>() {
+            Some(l) => Some(l.0),
+            None => (take == Take::Buffered).then_some(self.json_body_limit),
+        };
+        let span = request_span(&parts.method, &meta);
+        let plan = Plan {
+            meta,
+            deadline,
+            limit,
+            take,
+        };
+        let result = if span.is_disabled() {
+            self.attempts(parts, body, plan, start).await
+        } else {
+            self.attempts(parts, body, plan, start)
+                .instrument(span.clone())
+                .await
+        };
+        match &result {
+            Ok(resp) => {
+                if !span.is_disabled() {
+                    span.record("status", resp.status().as_u16());
+                }
+            }
+            Err(e) => span.in_scope(|| tracing::debug!(error = %e, "request failed")),
+        }
+        result
+    }
+
+    /// The retry loop; each pass is pacing, then one attempt under its timeout.
+    async fn attempts(
+        &self,
+        mut parts: Parts,
+        body: Body,
+        plan: Plan,
+        start: Instant,
+    ) -> Result<Response<Body>, Error> {
+        self.credentials.apply(&mut parts)?;
+        self.retrier.deposit(start);
+        let kind = plan.meta.kind;
+        let non_idempotent = kind.is_non_idempotent();
+        let sleep = pin!(None::<Sleep>);
+        let mut timer = Timer::new(sleep);
+        let mut parts = Some(parts);
+        let mut body = Some(body);
+        let mut attempt = 1u32;
+        // The final result of the previous attempt, kept while waiting to retry: if the retry
+        // cannot even be sent before the deadline, that answer (a 429, say) is the truthful one.
+        let mut previous: Option<Result<Response<Body>, Error>> = None;
+        loop {
+            if let Err(e) = self.pace(&plan, &mut timer).await {
+                return match previous {
+                    Some(prev) => {
+                        tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
+                        prev
+                    }
+                    None => Err(e),
+                };
+            }
+            // Keep a replayable copy for the next attempt; a streamed body is sent at most once.
+            let this_body = body.take().unwrap_or_default();
+            body = this_body.try_clone();
+            let req = match (&body, self.retrier.may_follow(attempt)) {
+                (Some(_), true) => copy(
+                    parts.as_ref().expect("kept while a retry may follow"),
+                    this_body,
+                ),
+                _ => Request::from_parts(
+                    parts.take().expect("kept while a retry may follow"),
+                    this_body,
+                ),
+            };
+            let attempt_at = Instant::now();
+            timer.arm(plan.deadline.min(attempt_at + self.attempt_timeout));
+            let sending = pin!(Traced::new(attempt, self.send_once(req)));
+            let result = match timer.race(sending).await {
+                Some(r) => r,
+                None if Instant::now() >= plan.deadline => {
+                    return Err(expired(true, non_idempotent));
+                }
+                None => Err(Error::timeout()),
+            };
+            let result = result.and_then(|resp| {
+                if let Some(limit) = plan.limit {
+                    check_declared(&resp, limit)?;
+                    if plan.take == Take::Streamed {
+                        return Ok(resp.map(|b| limit_body(b, limit)));
+                    }
+                }
+                Ok(resp)
+            });
+            let (mut result, mut outcome) = match result {
+                Ok(resp) => {
+                    self.pacer.observe(plan.meta.tier, &resp);
+                    // A 429's or 400's body is read for the classifier: bounded by the deadline
+                    // (the head has arrived, so the attempt's timeout is over).
+                    let classifying = pin!(classify_response(
+                        resp,
+                        self.retrier.error_body_limit,
+                        self.wall_clock.now(),
+                        &self.retrier.classify,
+                    ));
+                    let Some(classified) = timer.race_deadline(classifying, plan.deadline).await
+                    else {
+                        return Err(expired(false, non_idempotent));
+                    };
+                    let (resp, outcome) = classified?;
+                    (Ok(resp), outcome)
+                }
+                // Refused before anything was sent: the previous attempt's answer stands.
+                Err(e) if e.sent() == Sent::No && !e.is_retryable_failure() => {
+                    return match previous {
+                        Some(prev) => {
+                            tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
+                            prev
+                        }
+                        None => Err(e),
+                    };
+                }
+                // Only transport failures are worth another attempt; a refused redirect, an
+                // oversized body, a TLS rejection would fail the same way again.
+                Err(e) if !e.is_retryable_failure() => return Err(e),
+                Err(e) => {
+                    let f = send_failure(&e);
+                    (Err(e), AttemptOutcome::Failed(f))
+                }
+            };
+            let mut decision = self.retrier.decide(kind, &outcome, attempt);
+            if plan.take == Take::Buffered
+                && matches!(decision, RetryDecision::GiveUp { .. })
+                && let Ok(resp) = result
+            {
+                // The answer is final: read its body here, inside the policy, deadline and budget.
+                let (head, resp_body) = resp.into_parts();
+                match read_body(resp_body, plan.limit, plan.deadline, &mut timer).await {
+                    Ok(bytes) => result = Ok(Response::from_parts(head, Body::from(bytes))),
+                    Err(e) if e.is_deadline() => return Err(expired(true, non_idempotent)),
+                    Err(e) if e.is_body_cut() => {
+                        outcome = AttemptOutcome::Failed(SendFailure::MaybeSent);
+                        decision = self.retrier.decide(kind, &outcome, attempt);
+                        result = Err(e);
+                    }
+                    Err(e) if non_idempotent && e.was_sent() => {
+                        return Err(e.with_outcome_unknown());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let after = match decision {
+                RetryDecision::GiveUp { outcome_unknown } => {
+                    return finish(result, outcome_unknown, &plan);
+                }
+                RetryDecision::Retry { after } => after,
+            };
+            let why = || match &outcome {
+                AttemptOutcome::Response(c) => format!("{c:?}"),
+                AttemptOutcome::Failed(f) => format!("{f:?}"),
+            };
+            if body.is_none() {
+                tracing::debug!(attempt, why = why(), "not retrying: the body was streamed");
+                return result;
+            }
+            let now = Instant::now();
+            // An attempt that would start at (or after) the deadline could only end in the
+            // deadline error, and a launch caught by it would look "maybe sent"; keep the answer.
+            if now + after >= plan.deadline {
+                tracing::debug!(
+                    attempt,
+                    why = why(),
+                    sleep_ms = after.as_millis() as u64,
+                    "not retrying: the wait would reach the deadline"
+                );
+                return result;
+            }
+            // A 429 that says when to come back is the server scheduling us, not a failure
+            // storm: the pacer already holds the whole tier until then, and `max_attempts`
+            // bounds the repeats, so honouring it does not draw from the retry budget.
+            let scheduled = matches!(
+                outcome,
+                AttemptOutcome::Response(Classification::RateLimited {
+                    retry_after: Some(_)
+                })
+            );
+            if !scheduled && !self.retrier.try_withdraw(now) {
+                tracing::debug!(attempt, why = why(), "not retrying: retry budget exhausted");
+                return result;
+            }
+            tracing::debug!(
+                reason = "retry",
+                attempt,
+                why = why(),
+                sleep_ms = after.as_millis() as u64,
+                "retrying after a wait"
+            );
+            previous = Some(result);
+            timer.wait_until(now + after).await;
+            attempt += 1;
+        }
+    }
+
+    /// Waits for a pacing permit of the request's tier; fails at once (not sent) when none
+    /// would come before the deadline.
+    async fn pace(&self, plan: &Plan, timer: &mut Timer<'_>) -> Result<(), Error> {
+        let tier = plan.meta.tier;
+        loop {
+            let now = Instant::now();
+            let Err(at) = self.pacer.try_acquire(tier, now) else {
+                return Ok(());
+            };
+            if at > plan.deadline {
+                // Waiting would only end in the deadline error; say so now.
+                tracing::debug!(tier = tier.as_str(), "no permit before the deadline");
+                return Err(Error::deadline(Sent::No));
+            }
+            tracing::debug!(
+                reason = "pacing",
+                tier = tier.as_str(),
+                sleep_ms = at.saturating_duration_since(now).as_millis() as u64,
+                "waiting for a rate permit"
+            );
+            timer.wait_until(at).await;
+        }
+    }
+
+    /// One attempt through the lower service, with redirects refused or followed.
+    async fn send_once(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
+        match self.credentials.redirect {
+            RedirectMode::FollowSameOrigin => {
+                follow(&self.lower, &self.credentials.base, req).await
+            }
+            _ => refuse_redirect(self.lower.call(req).await?),
+        }
+    }
+}
+
+/// The request for one attempt, leaving `parts` for the next one.
+fn copy(parts: &Parts, body: Body) -> Request<Body> {
+    let mut req = Request::new(body);
+    *req.method_mut() = parts.method.clone();
+    *req.uri_mut() = parts.uri.clone();
+    *req.version_mut() = parts.version;
+    *req.headers_mut() = parts.headers.clone();
+    // An empty map costs nothing to leave out; core's metadata was already taken out of it.
+    if !parts.extensions.is_empty() {
+        *req.extensions_mut() = parts.extensions.clone();
+    }
+    req
+}
+
+/// The final answer: outcome-unknown marked, a streamed body bound to the deadline.
+fn finish(
+    result: Result<Response<Body>, Error>,
+    outcome_unknown: bool,
+    plan: &Plan,
+) -> Result<Response<Body>, Error> {
+    match result {
+        Ok(mut resp) => {
+            if outcome_unknown {
+                resp.extensions_mut().insert(OutcomeUnknown);
+            }
+            // The body is part of the budget: a server that drips it cannot hold us past it.
+            // One already in memory cannot drip, so it needs no timer and no wrapper.
+            if resp.body().is_in_memory() {
+                return Ok(resp);
+            }
+            let deadline = plan.deadline;
+            Ok(resp.map(|body| Body::wrap(DeadlineBody::new(body, deadline))))
+        }
+        Err(e) if outcome_unknown => Err(e.with_outcome_unknown()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads a final response's body into memory under `limit`, bounded by the deadline.
+async fn read_body(
+    mut body: Body,
+    limit: Option<u64>,
+    deadline: Instant,
+    timer: &mut Timer<'_>,
+) -> Result<Bytes, Error> {
+    let limit = limit.unwrap_or(u64::MAX);
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    let mut len = 0u64;
+    loop {
+        let next = pin!(body.frame());
+        let Some(frame) = timer.race_deadline(next, deadline).await else {
+            return Err(Error::deadline(Sent::Maybe));
+        };
+        let Some(frame) = frame else { break };
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        len += data.len() as u64;
+        if len > limit {
+            return Err(Error::body_too_large(limit));
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(f), None) => {
+                let mut buf = BytesMut::with_capacity(f.len() + data.len());
+                buf.extend_from_slice(f);
+                buf.extend_from_slice(&data);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(match (first, rest) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(f), None) => f,
+        (None, None) => Bytes::new(),
+    })
+}
