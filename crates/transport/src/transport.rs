@@ -27,7 +27,7 @@ use crate::stages::retry::Retrier;
 /// comes back as `Ok`; `Err` means there was no response.
 #[derive(Clone)]
 pub struct Transport {
-    dispatcher: Arc<Dispatcher>,
+    pub(crate) dispatcher: Arc<Dispatcher>,
 }
 
 impl std::fmt::Debug for Transport {

@@ -37,18 +37,19 @@ impl Lower {
                 inner: h.request(req),
             },
             Lower::Custom(s) => LowerFuture::Custom {
-                inner: tower::ServiceExt::oneshot(s.clone(), req),
+                inner: Box::pin(tower::ServiceExt::oneshot(s.clone(), req)),
             },
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// [`Lower::call`]'s future, without a box of its own.
+    /// [`Lower::call`]'s future: the pool's own, unwrapped.
     #[project = LowerProj]
     pub(crate) enum LowerFuture {
         Hyper { #[pin] inner: HyperFuture },
-        Custom { #[pin] inner: Oneshot<Custom, Request<Body>> },
+        // Boxed: custom services are test doubles and proxies; the pool's variant stays small.
+        Custom { inner: Pin<Box<Oneshot<Custom, Request<Body>>>> },
     }
 }
 
@@ -58,7 +59,7 @@ impl Future for LowerFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             LowerProj::Hyper { inner } => inner.poll(cx),
-            LowerProj::Custom { inner } => inner.poll(cx),
+            LowerProj::Custom { inner } => inner.as_mut().poll(cx),
         }
     }
 }

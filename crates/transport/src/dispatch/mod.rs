@@ -16,7 +16,9 @@
 mod lower;
 mod timer;
 
-use std::pin::pin;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -29,6 +31,7 @@ use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
 pub(crate) use lower::Lower;
+use lower::LowerFuture;
 use timer::Timer;
 
 use crate::body::Body;
@@ -39,7 +42,7 @@ use crate::stages::auth::{Credentials, RedirectMode, follow, refuse_redirect};
 use crate::stages::deadline::{DeadlineBody, expired};
 use crate::stages::limit::{check_declared, limit_body};
 use crate::stages::pacing::Pacer;
-use crate::stages::retry::{Retrier, classify_response, send_failure};
+use crate::stages::retry::{Retrier, body_needed, classify_head, classify_with_body, send_failure};
 use crate::stages::trace::{Traced, request_span};
 
 /// Everything a request needs, shared by every clone of a transport.
@@ -75,11 +78,11 @@ struct Plan {
 
 impl Dispatcher {
     /// Sends `req` through every stage. A final HTTP response (4xx and 5xx included) is `Ok`.
-    pub(crate) async fn run(
-        &self,
-        req: Request<Body>,
-        take: Take,
-    ) -> Result<Response<Body>, Error> {
+    ///
+    /// The work that needs no waiting happens here, before the one allocation: the retry loop
+    /// is boxed, so the futures of the callers (the SDK's, several levels deep) stay a few
+    /// words and moving them costs nothing.
+    pub(crate) fn run(&self, req: Request<Body>, take: Take) -> Running<'_> {
         let start = Instant::now();
         let (mut parts, body) = req.into_parts();
         // What the stages need is taken out of the extensions once; whatever else the caller
@@ -94,46 +97,41 @@ impl Dispatcher {
             None => (take == Take::Buffered).then_some(self.json_body_limit),
         };
         let span = request_span(&parts.method, &meta);
+        if let Err(e) = self.credentials.apply(&mut parts) {
+            span.in_scope(|| tracing::debug!(error = %e, "request failed"));
+            return Running::failed(e);
+        }
+        self.retrier.deposit(start);
         let plan = Plan {
             meta,
             deadline,
             limit,
             take,
         };
-        let result = if span.is_disabled() {
-            self.attempts(parts, body, plan, start).await
+        let inner: BoxFuture<'_> = if span.is_disabled() {
+            Box::pin(self.attempts(Some(parts), Some(body), plan))
         } else {
-            self.attempts(parts, body, plan, start)
-                .instrument(span.clone())
-                .await
+            Box::pin(
+                self.attempts(Some(parts), Some(body), plan)
+                    .instrument(span.clone()),
+            )
         };
-        match &result {
-            Ok(resp) => {
-                if !span.is_disabled() {
-                    span.record("status", resp.status().as_u16());
-                }
-            }
-            Err(e) => span.in_scope(|| tracing::debug!(error = %e, "request failed")),
-        }
-        result
+        Running::new(inner, span)
     }
 
     /// The retry loop; each pass is pacing, then one attempt under its timeout.
+    /// `parts` is kept (and copied per attempt) while a retry may follow; `body` while it can
+    /// be replayed.
     async fn attempts(
         &self,
-        mut parts: Parts,
-        body: Body,
+        mut parts: Option<Parts>,
+        mut body: Option<Body>,
         plan: Plan,
-        start: Instant,
     ) -> Result<Response<Body>, Error> {
-        self.credentials.apply(&mut parts)?;
-        self.retrier.deposit(start);
         let kind = plan.meta.kind;
         let non_idempotent = kind.is_non_idempotent();
         let sleep = pin!(None::<Sleep>);
         let mut timer = Timer::new(sleep);
-        let mut parts = Some(parts);
-        let mut body = Some(body);
         let mut attempt = 1u32;
         // The final result of the previous attempt, kept while waiting to retry: if the retry
         // cannot even be sent before the deadline, that answer (a 429, say) is the truthful one.
@@ -183,20 +181,27 @@ impl Dispatcher {
             let (mut result, mut outcome) = match result {
                 Ok(resp) => {
                     self.pacer.observe(plan.meta.tier, &resp);
-                    // A 429's or 400's body is read for the classifier: bounded by the deadline
-                    // (the head has arrived, so the attempt's timeout is over).
-                    let classifying = pin!(classify_response(
-                        resp,
-                        self.retrier.error_body_limit,
-                        self.wall_clock.now(),
-                        &self.retrier.classify,
-                    ));
-                    let Some(classified) = timer.race_deadline(classifying, plan.deadline).await
-                    else {
-                        return Err(expired(false, non_idempotent));
-                    };
-                    let (resp, outcome) = classified?;
-                    (Ok(resp), outcome)
+                    let wall_now = self.wall_clock.now();
+                    if body_needed(resp.status()) {
+                        // A 429's or 400's body is read for the classifier: bounded by the
+                        // deadline (the head has arrived, so the attempt's timeout is over).
+                        let classifying = pin!(classify_with_body(
+                            resp,
+                            self.retrier.error_body_limit,
+                            wall_now,
+                            &self.retrier.classify,
+                        ));
+                        let Some(classified) =
+                            timer.race_deadline(classifying, plan.deadline).await
+                        else {
+                            return Err(expired(false, non_idempotent));
+                        };
+                        let (resp, outcome) = classified?;
+                        (Ok(resp), outcome)
+                    } else {
+                        let outcome = classify_head(&resp, wall_now, &self.retrier.classify);
+                        (Ok(resp), outcome)
+                    }
                 }
                 // Refused before anything was sent: the previous attempt's answer stands.
                 Err(e) if e.sent() == Sent::No && !e.is_retryable_failure() => {
@@ -314,13 +319,97 @@ impl Dispatcher {
     }
 
     /// One attempt through the lower service, with redirects refused or followed.
-    async fn send_once(&self, req: Request<Body>) -> Result<Response<Body>, Error> {
+    fn send_once(&self, req: Request<Body>) -> SendOnce<'_> {
         match self.credentials.redirect {
-            RedirectMode::FollowSameOrigin => {
-                follow(&self.lower, &self.credentials.base, req).await
-            }
-            _ => refuse_redirect(self.lower.call(req).await?),
+            // Boxed: the redirect loop is rare and large.
+            RedirectMode::FollowSameOrigin => SendOnce::Follow {
+                inner: Box::pin(follow(&self.lower, &self.credentials.base, req)),
+            },
+            _ => SendOnce::Direct {
+                inner: self.lower.call(req),
+            },
         }
+    }
+}
+
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, Error>> + Send + 'a>>;
+
+pin_project_lite::pin_project! {
+    /// One attempt: straight to the lower service with any 3xx refused (the default), or the
+    /// redirect-following loop.
+    #[project = SendOnceProj]
+    enum SendOnce<'a> {
+        Direct { #[pin] inner: LowerFuture },
+        Follow { inner: BoxFuture<'a> },
+    }
+}
+
+impl Future for SendOnce<'_> {
+    type Output = Result<Response<Body>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            SendOnceProj::Direct { inner } => inner.poll(cx).map(|r| refuse_redirect(r?)),
+            SendOnceProj::Follow { inner } => inner.as_mut().poll(cx),
+        }
+    }
+}
+
+/// [`Dispatcher::run`]'s future: the boxed retry loop, with the outcome recorded on the
+/// request span (when enabled).
+pub(crate) struct Running<'a> {
+    inner: Option<BoxFuture<'a>>,
+    failed: Option<Error>,
+    span: tracing::Span,
+}
+
+impl<'a> Running<'a> {
+    fn new(inner: BoxFuture<'a>, span: tracing::Span) -> Running<'a> {
+        Running {
+            inner: Some(inner),
+            failed: None,
+            span,
+        }
+    }
+
+    /// A request refused before any stage ran (a URI of another origin).
+    fn failed(e: Error) -> Running<'a> {
+        Running {
+            inner: None,
+            failed: Some(e),
+            span: tracing::Span::none(),
+        }
+    }
+}
+
+impl Future for Running<'_> {
+    type Output = Result<Response<Body>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            let e = this
+                .failed
+                .take()
+                .unwrap_or_else(|| Error::invalid_request("polled after completion"));
+            return Poll::Ready(Err(e));
+        };
+        let Poll::Ready(result) = inner.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        this.inner = None;
+        this.failed = Some(Error::invalid_request("polled after completion"));
+        match &result {
+            Ok(resp) => {
+                if !this.span.is_disabled() {
+                    this.span.record("status", resp.status().as_u16());
+                }
+            }
+            Err(e) => this
+                .span
+                .in_scope(|| tracing::debug!(error = %e, "request failed")),
+        }
+        Poll::Ready(result)
     }
 }
 

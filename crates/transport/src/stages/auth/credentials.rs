@@ -38,11 +38,11 @@ impl Credentials {
         parts
             .headers
             .insert(header::AUTHORIZATION, self.key.authorization());
-        if !parts.headers.contains_key(header::USER_AGENT) {
-            parts
-                .headers
-                .insert(header::USER_AGENT, self.user_agent.clone());
-        }
+        // One lookup: a caller's own `User-Agent` wins.
+        parts
+            .headers
+            .entry(header::USER_AGENT)
+            .or_insert_with(|| self.user_agent.clone());
         Ok(())
     }
 }

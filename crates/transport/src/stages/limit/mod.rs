@@ -1,7 +1,8 @@
 //! Response body limits: a declared length over the limit fails before a byte is read; a body
 //! that grows past it fails when it does.
 
-use http::{Response, header};
+use http::Response;
+use http_body::Body as _;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::body::Body;
@@ -22,14 +23,11 @@ pub(crate) fn limit_body(body: Body, limit: u64) -> Body {
     }))
 }
 
-/// Fails a response whose `Content-Length` is over `limit`.
+/// Fails a response whose declared length is over `limit`. The body's size hint carries the
+/// `Content-Length` hyper already parsed (and is exact for in-memory bodies), so no header is
+/// read twice.
 pub(crate) fn check_declared(resp: &Response<Body>, limit: u64) -> Result<(), Error> {
-    let declared = resp
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if resp.body().size_hint().lower() > limit {
         return Err(Error::body_too_large(limit));
     }
     Ok(())

@@ -4,5 +4,5 @@
 mod policy;
 mod retrier;
 
-pub(crate) use policy::{classify_response, send_failure};
+pub(crate) use policy::{body_needed, classify_head, classify_with_body, send_failure};
 pub(crate) use retrier::Retrier;
