@@ -21,13 +21,13 @@ use tracing_subscriber::fmt::format::FmtSpan;
 /// folder), so `cargo xtask ci` passes an absolute one.
 pub const TRACE_CAPTURE_ENV: &str = "NOMIC_TRACE_CAPTURE_DIR";
 
-/// The filter of the capture: every crate at TRACE, except the SDK's pacing layer at INFO: it
-/// logs a DEBUG line each time a request waits for a rate permit, and under the fault matrix's
-/// queues (200 sessions behind one tier) that was 250 000 of its 600 000 lines, all the same
-/// three fields (`reason`, `tier`, `sleep_ms`, never request data) under the same request span
+/// The filter of the capture: every crate at TRACE, except the transport's pacing stage at
+/// INFO: it logs a DEBUG line each time a request waits for a rate permit, and under the fault
+/// matrix's queues (200 sessions behind one tier) that was 250 000 of its 600 000 lines, all
+/// the same three fields (`reason`, `tier`, `sleep_ms`, never request data) under the same request span
 /// that the other lines already show. If another target ever floods the capture, lower it
 /// here and say why.
-const FILTER: &str = "trace,nomic_agent_transport::layers::pacing=info";
+const FILTER: &str = "trace,nomic_agent_transport::stages::pacing=info";
 
 static INSTALLED: OnceLock<()> = OnceLock::new();
 

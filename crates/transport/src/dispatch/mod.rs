@@ -14,7 +14,7 @@
 //! Here the shared facts are locals, one timer serves every wait, and nothing below is cloned.
 
 mod lower;
-mod timer;
+pub(crate) mod timer;
 
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -32,7 +32,7 @@ use tracing::Instrument;
 
 pub(crate) use lower::Lower;
 use lower::LowerFuture;
-use timer::Timer;
+pub(crate) use timer::Timer;
 
 use crate::body::Body;
 use crate::config::WallClock;
@@ -137,7 +137,11 @@ impl Dispatcher {
         // cannot even be sent before the deadline, that answer (a 429, say) is the truthful one.
         let mut previous: Option<Result<Response<Body>, Error>> = None;
         loop {
-            if let Err(e) = self.pace(&plan, &mut timer).await {
+            let paced = self
+                .pacer
+                .wait_for_permit(plan.meta.tier, plan.deadline, &mut timer)
+                .await;
+            if let Err(e) = paced {
                 return match previous {
                     Some(prev) => {
                         tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
@@ -291,30 +295,6 @@ impl Dispatcher {
             previous = Some(result);
             timer.wait_until(now + after).await;
             attempt += 1;
-        }
-    }
-
-    /// Waits for a pacing permit of the request's tier; fails at once (not sent) when none
-    /// would come before the deadline.
-    async fn pace(&self, plan: &Plan, timer: &mut Timer<'_>) -> Result<(), Error> {
-        let tier = plan.meta.tier;
-        loop {
-            let now = Instant::now();
-            let Err(at) = self.pacer.try_acquire(tier, now) else {
-                return Ok(());
-            };
-            if at > plan.deadline {
-                // Waiting would only end in the deadline error; say so now.
-                tracing::debug!(tier = tier.as_str(), "no permit before the deadline");
-                return Err(Error::deadline(Sent::No));
-            }
-            tracing::debug!(
-                reason = "pacing",
-                tier = tier.as_str(),
-                sleep_ms = at.saturating_duration_since(now).as_millis() as u64,
-                "waiting for a rate permit"
-            );
-            timer.wait_until(at).await;
         }
     }
 

@@ -7,6 +7,8 @@ use super::policy::{hold_for, may_hold};
 use super::registry::SharedLimiter;
 use crate::body::Body;
 use crate::config::WallClock;
+use crate::dispatch::Timer;
+use crate::error::{Error, Sent};
 
 /// The limiter shared by every transport of one (origin, key), and what a response can say
 /// about it.
@@ -31,12 +33,40 @@ impl Pacer {
     }
 
     /// Takes a permit of `tier` now, or says when one will be free.
-    pub(crate) fn try_acquire(&self, tier: Tier, now: Instant) -> Result<(), Instant> {
+    fn try_acquire(&self, tier: Tier, now: Instant) -> Result<(), Instant> {
         self.limiter
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .try_acquire(tier, now.into_std())
             .map_err(Instant::from_std)
+    }
+
+    /// Waits (on the request's timer) for a permit of `tier`; fails at once, not sent, when
+    /// none would come before the deadline.
+    pub(crate) async fn wait_for_permit(
+        &self,
+        tier: Tier,
+        deadline: Instant,
+        timer: &mut Timer<'_>,
+    ) -> Result<(), Error> {
+        loop {
+            let now = Instant::now();
+            let Err(at) = self.try_acquire(tier, now) else {
+                return Ok(());
+            };
+            if at > deadline {
+                // Waiting would only end in the deadline error; say so now.
+                tracing::debug!(tier = tier.as_str(), "no permit before the deadline");
+                return Err(Error::deadline(Sent::No));
+            }
+            tracing::debug!(
+                reason = "pacing",
+                tier = tier.as_str(),
+                sleep_ms = at.saturating_duration_since(now).as_millis() as u64,
+                "waiting for a rate permit"
+            );
+            timer.wait_until(at).await;
+        }
     }
 
     /// Holds the whole tier after a 429's `Retry-After` or `X-RateLimit-Remaining: 0`. An
