@@ -202,7 +202,7 @@ impl ClientBuilder {
     }
 
     /// Sends requests through a custom `tower::Service` (a proxy client, a test double) instead
-    /// of the built-in hyper client. The retry, pacing, timeout and auth layers still apply.
+    /// of the built-in hyper client. The retry, pacing, timeout and auth stages still apply.
     pub fn service<S>(mut self, service: S) -> ClientBuilder
     where
         S: tower::Service<

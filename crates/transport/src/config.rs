@@ -156,7 +156,7 @@ impl TransportConfig {
         self
     }
 
-    /// How much of a 400, 422 or 429 body the retry layer reads to classify it (default
+    /// How much of a 400, 422 or 429 body the retry stage reads to classify it (default
     /// 64 KiB). A larger one fails with a body-too-large error; other bodies are not read.
     pub fn error_body_limit(mut self, bytes: u64) -> Self {
         self.error_body_limit = bytes;

@@ -299,6 +299,53 @@ async fn a_dripping_head_cannot_outlast_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_body_slower_than_the_attempt_timeout_is_read_within_the_deadline() {
+    // The attempt's timeout covers the head only: the one timer that served it is re-armed
+    // for the deadline while the body (10 bytes, one every 30 ms) is read.
+    let server = servers::drip(
+        "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n",
+        10,
+        Duration::from_millis(30),
+    )
+    .await;
+    let c = fast(support::config("slow_body", &server.http_base()))
+        .attempt_timeout(Duration::from_millis(100))
+        .deadline(Duration::from_secs(5));
+    let resp = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap();
+    assert_eq!(resp.body().as_ref(), b"xxxxxxxxxx");
+}
+
+#[tokio::test]
+async fn a_dripping_429_body_cannot_outlast_the_deadline() {
+    // The classifier reads a 429's body (spend or rate?); that read is bounded too.
+    let server = servers::drip(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 200\r\n\r\n",
+        200,
+        Duration::from_millis(20),
+    )
+    .await;
+    let c = fast(support::config("drip_429", &server.http_base()))
+        .attempt_timeout(Duration::from_millis(100))
+        .deadline(Duration::from_millis(300));
+    let start = Instant::now();
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(err.is_deadline(), "{err:?}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(280) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_closed_port_is_a_connect_error() {
     // Bind then drop, so the port is (almost certainly) closed.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")

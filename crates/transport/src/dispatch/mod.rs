@@ -142,13 +142,7 @@ impl Dispatcher {
                 .wait_for_permit(plan.meta.tier, plan.deadline, &mut timer)
                 .await;
             if let Err(e) = paced {
-                return match previous {
-                    Some(prev) => {
-                        tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
-                        prev
-                    }
-                    None => Err(e),
-                };
+                return previous_or(previous, e, attempt);
             }
             // Keep a replayable copy for the next attempt; a streamed body is sent at most once.
             let this_body = body.take().unwrap_or_default();
@@ -209,13 +203,7 @@ impl Dispatcher {
                 }
                 // Refused before anything was sent: the previous attempt's answer stands.
                 Err(e) if e.sent() == Sent::No && !e.is_retryable_failure() => {
-                    return match previous {
-                        Some(prev) => {
-                            tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
-                            prev
-                        }
-                        None => Err(e),
-                    };
+                    return previous_or(previous, e, attempt);
                 }
                 // Only transport failures are worth another attempt; a refused redirect, an
                 // oversized body, a TLS rejection would fail the same way again.
@@ -390,6 +378,23 @@ impl Future for Running<'_> {
                 .in_scope(|| tracing::debug!(error = %e, "request failed")),
         }
         Poll::Ready(result)
+    }
+}
+
+/// A retry refused before anything was sent (no permit before the deadline, a TLS rejection):
+/// the previous attempt's answer stands, so a 429'd launch stays "rate limited", never
+/// "unknown".
+fn previous_or(
+    previous: Option<Result<Response<Body>, Error>>,
+    e: Error,
+    attempt: u32,
+) -> Result<Response<Body>, Error> {
+    match previous {
+        Some(prev) => {
+            tracing::debug!(attempt, error = %e, "retry not sent; returning the previous answer");
+            prev
+        }
+        None => Err(e),
     }
 }
 
