@@ -79,6 +79,31 @@ async fn one(c: &Clients, kind: Kind) -> BenchResult<()> {
     Ok(())
 }
 
+/// The emulator (kept alive by the returned host) with one agent, and the three clients
+/// aimed at `GET /agents/{id}` with the same pool settings.
+async fn setup() -> BenchResult<(EmuHost, Clients)> {
+    let host = EmuHost::start(emu_config(1.0, false)).await?;
+    let base = host.base_url();
+    let key = host.key();
+    let sdk = sdk_client(&base, key, None, PollSchedule::default())?;
+    let agent = sdk
+        .launch(LaunchRequest::prompt("overhead [never]"))
+        .await?;
+    let id = agent.id();
+    let clients = Clients {
+        sdk,
+        hyper: raw_client(),
+        reqwest: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()?,
+        url: format!("{base}/agents/{id}").into(),
+        auth: format!("Bearer {key}").into(),
+        id,
+    };
+    Ok((host, clients))
+}
+
 /// Runs `concurrency` loops of requests for `dur`; returns (requests/s, latencies in µs).
 async fn run(
     c: &Arc<Clients>,
@@ -121,25 +146,7 @@ pub async fn profile(client: &str, n: usize, concurrency: usize) -> BenchResult<
         "reqwest" => Kind::Reqwest,
         other => return Err(err(format!("overhead-profile: unknown client {other}"))),
     };
-    let host = EmuHost::start(emu_config(1.0, false)).await?;
-    let base = host.base_url();
-    let key = host.key();
-    let sdk = sdk_client(&base, key, None, PollSchedule::default())?;
-    let agent = sdk
-        .launch(LaunchRequest::prompt("overhead [never]"))
-        .await?;
-    let id = agent.id();
-    let c = Clients {
-        sdk,
-        hyper: raw_client(),
-        reqwest: reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .build()?,
-        url: format!("{base}/agents/{id}").into(),
-        auth: format!("Bearer {key}").into(),
-        id,
-    };
+    let (_host, c) = setup().await?;
     for _ in 0..20 {
         one(&c, kind).await?;
     }
@@ -164,25 +171,8 @@ pub async fn profile(client: &str, n: usize, concurrency: usize) -> BenchResult<
 }
 
 pub async fn bench(quick: bool) -> BenchResult<Value> {
-    let host = EmuHost::start(emu_config(1.0, false)).await?;
-    let base = host.base_url();
-    let key = host.key();
-    let sdk = sdk_client(&base, key, None, PollSchedule::default())?;
-    let agent = sdk
-        .launch(LaunchRequest::prompt("overhead [never]"))
-        .await?;
-    let id = agent.id();
-    let clients = Arc::new(Clients {
-        sdk,
-        hyper: raw_client(),
-        reqwest: reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .build()?,
-        url: format!("{base}/agents/{id}").into(),
-        auth: format!("Bearer {key}").into(),
-        id,
-    });
+    let (_host, clients) = setup().await?;
+    let clients = Arc::new(clients);
     // Many short, interleaved windows rather than a few long ones: a burst of load from a
     // neighbour on this shared machine then spoils one window of one client, and the median
     // of the per-window ratios shrugs it off.

@@ -48,6 +48,7 @@ mod error;
 mod meta;
 mod secret;
 mod stages;
+mod sync;
 mod transport;
 
 pub use body::Body;

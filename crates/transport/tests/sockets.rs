@@ -232,20 +232,43 @@ async fn uploads_stream() {
     );
 }
 
+/// One buffered `GET /agents` to `server` under an attempt timeout and a deadline; the result
+/// and how long it took.
+async fn timed_get(
+    server: &Server,
+    test: &str,
+    attempt_timeout: Duration,
+    deadline: Duration,
+) -> (
+    Result<Response<Bytes>, nomic_agent_transport::Error>,
+    Duration,
+) {
+    let c = fast(support::config(test, &server.http_base()))
+        .attempt_timeout(attempt_timeout)
+        .deadline(deadline);
+    let start = Instant::now();
+    let result = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await;
+    (result, start.elapsed())
+}
+
+/// The default attempt timeout, for tests where only the deadline should fire.
+const NO_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
     let server = servers::silent().await;
-    let c = fast(support::config("silent", &server.http_base()))
-        .attempt_timeout(Duration::from_millis(150))
-        .deadline(Duration::from_millis(300));
-    let start = Instant::now();
-    let err = Transport::new(c)
-        .unwrap()
-        .send_buffered(get("/agents"))
-        .await
-        .unwrap_err();
+    let (result, took) = timed_get(
+        &server,
+        "silent",
+        Duration::from_millis(150),
+        Duration::from_millis(300),
+    )
+    .await;
+    let err = result.unwrap_err();
     assert!(err.is_timeout() && err.was_sent(), "{err:?}");
-    let took = start.elapsed();
     assert!(
         took >= Duration::from_millis(150) && took < Duration::from_secs(2),
         "{took:?}"
@@ -262,16 +285,15 @@ async fn a_dripping_body_cannot_outlast_the_deadline() {
         Duration::from_millis(20),
     )
     .await;
-    let c = fast(support::config("drip_body", &server.http_base()))
-        .deadline(Duration::from_millis(300));
-    let start = Instant::now();
-    let err = Transport::new(c)
-        .unwrap()
-        .send_buffered(get("/agents"))
-        .await
-        .unwrap_err();
+    let (result, took) = timed_get(
+        &server,
+        "drip_body",
+        NO_ATTEMPT_TIMEOUT,
+        Duration::from_millis(300),
+    )
+    .await;
+    let err = result.unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
-    let took = start.elapsed();
     assert!(
         took >= Duration::from_millis(280) && took < Duration::from_secs(2),
         "{took:?}"
@@ -286,16 +308,16 @@ async fn a_dripping_head_cannot_outlast_the_deadline() {
         Duration::from_millis(50),
     )
     .await;
-    let c = fast(support::config("drip_head", &server.http_base()))
-        .deadline(Duration::from_millis(300));
-    let start = Instant::now();
-    let err = Transport::new(c)
-        .unwrap()
-        .send_buffered(get("/agents"))
-        .await
-        .unwrap_err();
+    let (result, took) = timed_get(
+        &server,
+        "drip_head",
+        NO_ATTEMPT_TIMEOUT,
+        Duration::from_millis(300),
+    )
+    .await;
+    let err = result.unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
-    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(took < Duration::from_secs(2));
 }
 
 #[tokio::test]
@@ -308,15 +330,14 @@ async fn a_body_slower_than_the_attempt_timeout_is_read_within_the_deadline() {
         Duration::from_millis(30),
     )
     .await;
-    let c = fast(support::config("slow_body", &server.http_base()))
-        .attempt_timeout(Duration::from_millis(100))
-        .deadline(Duration::from_secs(5));
-    let resp = Transport::new(c)
-        .unwrap()
-        .send_buffered(get("/agents"))
-        .await
-        .unwrap();
-    assert_eq!(resp.body().as_ref(), b"xxxxxxxxxx");
+    let (result, _) = timed_get(
+        &server,
+        "slow_body",
+        Duration::from_millis(100),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(result.unwrap().body().as_ref(), b"xxxxxxxxxx");
 }
 
 #[tokio::test]
@@ -328,17 +349,15 @@ async fn a_dripping_429_body_cannot_outlast_the_deadline() {
         Duration::from_millis(20),
     )
     .await;
-    let c = fast(support::config("drip_429", &server.http_base()))
-        .attempt_timeout(Duration::from_millis(100))
-        .deadline(Duration::from_millis(300));
-    let start = Instant::now();
-    let err = Transport::new(c)
-        .unwrap()
-        .send_buffered(get("/agents"))
-        .await
-        .unwrap_err();
+    let (result, took) = timed_get(
+        &server,
+        "drip_429",
+        Duration::from_millis(100),
+        Duration::from_millis(300),
+    )
+    .await;
+    let err = result.unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
-    let took = start.elapsed();
     assert!(
         took >= Duration::from_millis(280) && took < Duration::from_secs(2),
         "{took:?}"

@@ -366,7 +366,6 @@ impl Future for Running<'_> {
             return Poll::Pending;
         };
         this.inner = None;
-        this.failed = Some(Error::invalid_request("polled after completion"));
         match &result {
             Ok(resp) => {
                 if !this.span.is_disabled() {

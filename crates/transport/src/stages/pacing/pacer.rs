@@ -9,6 +9,7 @@ use crate::body::Body;
 use crate::config::WallClock;
 use crate::dispatch::Timer;
 use crate::error::{Error, Sent};
+use crate::sync::lock;
 
 /// The limiter shared by every transport of one (origin, key), and what a response can say
 /// about it.
@@ -34,9 +35,7 @@ impl Pacer {
 
     /// Takes a permit of `tier` now, or says when one will be free.
     fn try_acquire(&self, tier: Tier, now: Instant) -> Result<(), Instant> {
-        self.limiter
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        lock(&self.limiter)
             .try_acquire(tier, now.into_std())
             .map_err(Instant::from_std)
     }
@@ -89,9 +88,6 @@ impl Pacer {
             hold_ms = hold.as_millis() as u64,
             "server says the tier is exhausted; holding it"
         );
-        self.limiter
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .penalize(tier, until.into_std());
+        lock(&self.limiter).penalize(tier, until.into_std());
     }
 }

@@ -3,6 +3,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use nomic_agent_core::policy::gcra::{TierLimiter, TierLimits};
 
+use crate::sync::lock;
+
 /// A limiter shared by every transport with the same origin and key.
 pub(crate) type SharedLimiter = Arc<Mutex<TierLimiter>>;
 
@@ -17,10 +19,7 @@ pub(crate) fn shared_limiter(
     limits: TierLimits,
 ) -> SharedLimiter {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    let mut map = REGISTRY
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let mut map = lock(REGISTRY.get_or_init(Default::default));
     // Drop entries whose transports are all gone, so the map does not grow without bound.
     map.retain(|_, w| w.strong_count() > 0);
     let key = (origin.to_owned(), key_fingerprint);

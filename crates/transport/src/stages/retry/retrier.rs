@@ -1,4 +1,4 @@
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use nomic_agent_core::RequestKind;
 use nomic_agent_core::policy::budget::RetryBudget;
@@ -6,6 +6,8 @@ use nomic_agent_core::policy::classify::ClassifyConfig;
 use nomic_agent_core::policy::retry::{AttemptOutcome, RetryConfig, RetryDecision, decide};
 use nomic_agent_core::rng::Rng;
 use tokio::time::Instant;
+
+use crate::sync::lock;
 
 /// Core's retry policy with the state it needs across requests: the budget and the jitter
 /// source, shared by every clone of a transport.
@@ -16,10 +18,6 @@ pub(crate) struct Retrier {
     pub(crate) error_body_limit: u64,
     budget: Mutex<RetryBudget>,
     rng: Mutex<Rng>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Retrier {
