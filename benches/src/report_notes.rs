@@ -49,11 +49,11 @@ Where the remaining ~12k go, per request: the transport's stages ~7.5k beyond hy
     let up = &b["upload"];
     let _ = writeln!(
         o,
-        "**6. Upload.** The first run of this benchmark measured the SDK at 0.05× raw hyper (76 vs 1,091 MiB/s): the upload body read the file through `ReaderStream::new`, i.e. 4 KiB chunks, each a separate frame through core's boundary scanner, the transport body and a socket write (a syscall-bound profile: 26 s of system time for 4 GiB). The SDK now reads 64 KiB chunks (`crates/sdk/src/upload.rs`, `UPLOAD_CHUNK`), the same as the raw baseline. {}Peak RSS stays at a few MiB either way: the body is streamed, never buffered.\n",
+        "**6. Upload.** The first run of this benchmark measured the SDK at 0.05× raw hyper (76 vs 1,091 MiB/s): the upload body read the file through `ReaderStream::new`, i.e. 4 KiB chunks, each a separate frame through core's boundary scanner, the transport body and a socket write (a syscall-bound profile: 26 s of system time for 4 GiB). The SDK then read 64 KiB chunks, the same as the raw baseline, and ran at 0.89–0.99× of it; it now reads 256 KiB chunks (`crates/sdk/src/upload.rs`, `UPLOAD_CHUNK`): a quarter of the frames, boundary scans and socket writes, about 1.6× the raw baseline's throughput at about two thirds of its CPU per GiB (1 MiB chunks gained nothing more). The raw baseline keeps its 64 KiB reads. {}Peak RSS stays at a few MiB either way: the body is streamed, never buffered.\n",
         if up["met"].as_bool() == Some(false) {
             "Core's boundary scan is no longer the cost (it finds the delimiter's first byte a word at a time: 2.6 → 25 GB/s on zeros, 2.8 → 8.3 GB/s on text with a CR every 80 bytes), and the SDK's CPU per GiB is close to raw hyper's (see the JSON: `cpu_s_per_gib_sdk` vs `cpu_s_per_gib_raw`); what remains is run-to-run noise on the shared machine (`ratios_per_rep`). "
         } else {
-            "Core's boundary scan finds the delimiter's first byte a word at a time (2.6 → 25 GB/s on zeros, 2.8 → 8.3 GB/s on text with a CR every 80 bytes), and the SDK's CPU per GiB is close to raw hyper's (`cpu_s_per_gib_sdk` vs `cpu_s_per_gib_raw` in the JSON); single runs still swing widely on the shared machine (`ratios_per_rep`). "
+            "Core's boundary scan finds the delimiter's first byte a word at a time (2.6 → 25 GB/s on zeros, 2.8 → 8.3 GB/s on text with a CR every 80 bytes), so it costs less than the writes it saves (`cpu_s_per_gib_sdk` vs `cpu_s_per_gib_raw` in the JSON); single runs still swing widely on the shared machine (`ratios_per_rep`). "
         }
     );
     let _ = writeln!(
