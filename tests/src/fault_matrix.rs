@@ -17,6 +17,7 @@ use nomic_agent_emulator::{
 };
 use serde_json::{Value, json};
 
+use crate::pacing_order::{self, Recorded};
 use crate::{Wire, builder, config, start};
 
 /// The environment variable that sets the sessions per scenario.
@@ -25,10 +26,6 @@ pub const ENV_SESSIONS: &str = "NOMIC_SOAK_SESSIONS";
 pub const DEFAULT_SESSIONS: usize = 200;
 /// Time scale of the matrix: a 2.5 s turn takes 5 ms, a 60 s stale window 120 ms.
 pub const MATRIX_SCALE: f64 = 0.002;
-/// Requests of one rate tier that reach the server this long after a 429 of that tier may have
-/// been sent before the client read the 429; only later ones count as ignoring `Retry-After`.
-/// (Retries of the very request that got the 429 are checked without this grace.)
-pub const TIER_GRACE_MS: u64 = 100;
 
 /// Sessions per scenario: `NOMIC_SOAK_SESSIONS`, else [`DEFAULT_SESSIONS`].
 pub fn session_count() -> usize {
@@ -477,6 +474,33 @@ fn tier(e: &RequestLogEntry) -> &'static str {
     }
 }
 
+/// The client's read of the 429 in log entry `e` (received at `t`, unix ms): the first hold
+/// recorded for the same tier, route and agent at or after `t`. Launches share a route and
+/// have no agent id, so theirs is the first launch hold after `t`: never later than the real
+/// one, so the check is only stricter (and every launch 429 of a scenario advertises the same
+/// wait).
+fn client_read<'a>(
+    order: &'a Recorded,
+    e: &RequestLogEntry,
+    tier_of: &str,
+    t: i64,
+) -> Option<&'a pacing_order::Hold> {
+    let route = e.route.as_deref()?;
+    let agent = e
+        .path
+        .strip_prefix("/agents/")
+        .map(|rest| rest.split('/').next().unwrap_or_default().to_owned());
+    // The two clocks are the same system clock read at different moments; a few ms of
+    // tolerance only matters for telling apart two holds of one request, which are at
+    // least a Retry-After (a second) apart.
+    order
+        .holds
+        .iter()
+        .filter(|h| h.tier == tier_of && h.route == route && h.agent_id == agent)
+        .filter(|h| h.wall_ms + 50 >= t)
+        .min_by_key(|h| h.holds)
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (the emulator's log format) to unix milliseconds.
 pub fn parse_log_time(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -515,6 +539,7 @@ struct LogFigures {
 /// Retry accounting and the `Retry-After` check, from the request log alone.
 fn judge_log(
     log: &[RequestLogEntry],
+    order: &Recorded,
     retry_after: Option<(u64, bool)>,
     organic_429_checked: bool,
     violations: &mut Vec<String>,
@@ -546,8 +571,7 @@ fn judge_log(
 
     // No request before an advertised Retry-After.
     let mut min_margin: Option<i64> = None;
-    let mut by_time: Vec<usize> = (0..log.len()).collect();
-    by_time.sort_by_key(|&i| times[i]);
+    let (mut read_429s, mut unread) = (0usize, 0usize);
     for (i, e) in log.iter().enumerate() {
         if e.status != Some(429) {
             continue;
@@ -579,23 +603,38 @@ fn judge_log(
                 ));
             }
         }
-        // Anything else of the same (user, tier) sent after the client could have read it.
+        // The tier promise: once the client read this 429, no request of its tier got a
+        // permit (the last step before the connection) before the advertised time. "After
+        // the read" is the client's own order: the permit counted the hold this 429 made.
         let tier_of = tier(e);
-        let early = by_time
+        let Some(read) = client_read(order, e, tier_of, t) else {
+            // Never read (the attempt timed out first): the client could not honour it.
+            unread += 1;
+            continue;
+        };
+        read_429s += 1;
+        let early: Vec<i64> = order
+            .permits
             .iter()
-            .filter(|&&j| {
-                j != i
-                    && tier(&log[j]) == tier_of
-                    && times[j] > t + TIER_GRACE_MS as i64
-                    && times[j] < not_before - slack
-            })
-            .count();
-        if early > 0 {
+            .filter(|p| p.tier == tier_of && p.holds >= read.holds)
+            .map(|p| p.wall_ms)
+            .filter(|&w| w < not_before - slack)
+            .collect();
+        if let Some(first) = early.iter().min() {
             violations.push(format!(
-                "{early} {tier_of}-tier request(s) between {} ms after a 429 and its Retry-After",
-                TIER_GRACE_MS
+                "{} {tier_of}-tier permit(s) taken after the client read a 429 and before its \
+                 Retry-After (the earliest {} ms early)",
+                early.len(),
+                not_before - first
             ));
         }
+    }
+    if read_429s == 0 && unread > 0 {
+        // Every 429 unread means the recorder saw nothing: the check would be empty.
+        violations.push(format!(
+            "{unread} 429s but no client hold recorded: is the pacing-order recorder installed \
+             (trace_capture::install_recording)?"
+        ));
     }
     LogFigures {
         first_attempts,
@@ -621,6 +660,7 @@ pub async fn run_scenario(s: &Scenario, sessions: usize) -> Report {
     }
     cfg.faults = s.faults.clone();
     let emu = start(cfg).await;
+    pacing_order::start();
     let client = scenario_client(&emu, s, sessions);
     let started = Instant::now();
     let limit = hard_timeout(sessions);
@@ -649,6 +689,7 @@ pub async fn run_scenario(s: &Scenario, sessions: usize) -> Report {
     let counters = emu.counters();
     let log = emu.request_log();
     emu.shutdown().await;
+    let order = pacing_order::take();
 
     let sends: Vec<&SendRecord> = records.iter().flat_map(|r| &r.sends).collect();
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
@@ -741,7 +782,7 @@ pub async fn run_scenario(s: &Scenario, sessions: usize) -> Report {
         } => Some((retry_after_secs, http_date)),
         _ => None,
     });
-    let figures = judge_log(&log, retry_after, !s.spend_cap, &mut violations);
+    let figures = judge_log(&log, &order, retry_after, !s.spend_cap, &mut violations);
     // Retry traffic: the retry budget's 20 % of first attempts, plus its floor of 10 per
     // 10 s, plus 10 for requests that merely follow a failure (a new call after an error).
     let floor = 10 * (wall.as_secs() as usize / 10 + 1) + 10;

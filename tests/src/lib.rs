@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub mod fault_matrix;
 pub mod hostile;
+pub mod pacing_order;
 pub mod trace_capture;
 
 use nomic_agent::{

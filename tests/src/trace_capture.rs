@@ -14,7 +14,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::pacing_order::{self, PacingOrderLayer};
 
 /// The environment variable naming the capture folder (created when missing). A relative
 /// path is relative to the test process's working directory (for `cargo test`, the package's
@@ -27,7 +33,9 @@ pub const TRACE_CAPTURE_ENV: &str = "NOMIC_TRACE_CAPTURE_DIR";
 /// the same three fields (`reason`, `tier`, `sleep_ms`, never request data) under the same request span
 /// that the other lines already show. If another target ever floods the capture, lower it
 /// here and say why.
-const FILTER: &str = "trace,nomic_agent_transport::stages::pacing=info";
+/// The pacing-order events (one per request) are for [`crate::pacing_order`], not the file.
+const FILTER: &str =
+    "trace,nomic_agent_transport::stages::pacing=info,nomic_agent_transport::pacing_order=off";
 
 static INSTALLED: OnceLock<()> = OnceLock::new();
 
@@ -72,17 +80,27 @@ fn capture_file() -> Option<File> {
 fn install_with(extra: Option<Extra>) -> bool {
     let mut installed = false;
     INSTALLED.get_or_init(|| {
-        let sink = Sink {
-            file: capture_file().map(|f| Arc::new(Mutex::new(f))),
-            extra,
-        };
-        installed = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(FILTER))
-            // Every span once with all its fields (recorded ones too), even when no event
-            // fires inside it; events show their spans' fields as context.
-            .with_span_events(FmtSpan::CLOSE)
-            .with_ansi(false)
-            .with_writer(move || sink.clone())
+        let file = capture_file();
+        // The formatting layer only when something reads it: without a capture or a reader,
+        // a process that installs only the pacing recorder keeps its DEBUG/TRACE callsites off.
+        let fmt = (file.is_some() || extra.is_some()).then(|| {
+            let sink = Sink {
+                file: file.map(|f| Arc::new(Mutex::new(f))),
+                extra,
+            };
+            tracing_subscriber::fmt::layer()
+                // Every span once with all its fields (recorded ones too), even when no event
+                // fires inside it; events show their spans' fields as context.
+                .with_span_events(FmtSpan::CLOSE)
+                .with_ansi(false)
+                .with_writer(move || sink.clone())
+                .with_filter(tracing_subscriber::EnvFilter::new(FILTER))
+        });
+        let order = PacingOrderLayer
+            .with_filter(Targets::new().with_target(pacing_order::TARGET, tracing::Level::DEBUG));
+        installed = tracing_subscriber::registry()
+            .with(fmt)
+            .with(order)
             .try_init()
             .is_ok();
     });
@@ -95,6 +113,13 @@ pub fn install() {
     if std::env::var_os(TRACE_CAPTURE_ENV).is_some_and(|d| !d.is_empty()) {
         install_with(None);
     }
+}
+
+/// Installs the process's subscriber with the pacing-order recorder ([`crate::pacing_order`])
+/// and, when [`TRACE_CAPTURE_ENV`] is set, the capture. Returns `false` when a subscriber was
+/// already installed (call it first).
+pub fn install_recording() -> bool {
+    install_with(None)
 }
 
 /// For a test that inspects the logs itself: installs the global TRACE subscriber, writing

@@ -12,9 +12,15 @@ use std::time::Instant;
 use nomic_agent_tests::fault_matrix::{
     hard_timeout, run_scenario, scenarios, session_count, table, write_json,
 };
+use nomic_agent_tests::trace_capture;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_matrix() {
+    // First: the 429 promise is judged from the client's recorded permit/hold order.
+    assert!(
+        trace_capture::install_recording(),
+        "the pacing-order recorder must be this process's subscriber"
+    );
     let sessions = session_count();
     let only: Option<Vec<String>> = std::env::var("NOMIC_FAULT_SCENARIOS")
         .ok()

@@ -1,7 +1,8 @@
 //! Project automation, run as `cargo xtask <command>`.
 //!
 //! Commands:
-//! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test.
+//! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test;
+//!   `ci --stress N [--burners K]` runs all of it N times beside K busy processes.
 //! - `check-deps`: the architecture's dependency boundaries only.
 //! - `scan-secrets [DIR]`: the key scan `ci` runs after the tests, over an existing TRACE
 //!   capture (default `target/trace-capture`).
@@ -14,13 +15,20 @@ mod ci;
 mod cmd;
 mod fuzz;
 mod soak;
+mod stress;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("ci") => ci::run(),
+        Some("ci") => match stress::parse(&args[1..]) {
+            Ok(None) => ci::run(),
+            Ok(Some(s)) => stress::run(s),
+            Err(e) => Err(e),
+        },
+        // The busy process of `ci --stress` (not listed in the help).
+        Some("burn") => stress::burn(&args[1..]),
         Some("check-deps") => check_deps::run(),
         Some("scan-secrets") => ci::scan_command(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
@@ -46,6 +54,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          commands:\n  \
          ci           fmt check, clippy -D warnings, check-deps, all tests\n  \
+         ci --stress N [--burners K]  the whole ci N times beside K (2) busy processes\n  \
          check-deps   fail if core depends on IO crates or the emulator depends on core\n  \
          scan-secrets [DIR] search a TRACE capture (default target/trace-capture) for the keys\n  \
          fuzz         [--seconds N] [--target NAME] run the fuzz targets (nightly);\n               \

@@ -123,11 +123,6 @@ impl Error {
         self
     }
 
-    /// Connect failures, per-attempt timeouts and broken sends: the failures a retry can cure.
-    pub(crate) fn is_retryable_failure(&self) -> bool {
-        matches!(self.inner.kind, Kind::Connect | Kind::Timeout | Kind::Send)
-    }
-
     /// A response body that broke off mid-stream (connection closed or reset while reading):
     /// the request was received, the answer was lost.
     pub(crate) fn is_body_cut(&self) -> bool {

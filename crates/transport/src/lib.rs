@@ -45,10 +45,12 @@ mod connector;
 mod dispatch;
 mod endpoint;
 mod error;
+mod lower;
 mod meta;
 mod secret;
 mod stages;
 mod sync;
+mod timer;
 mod transport;
 
 pub use body::Body;

@@ -154,10 +154,14 @@ impl TierLimits {
     }
 }
 
-/// One [`Gcra`] per tier.
+/// One [`Gcra`] per tier, and how many holds each tier has seen.
 #[derive(Debug, Clone)]
 pub struct TierLimiter {
     limiters: [Gcra; 4],
+    /// Holds recorded per tier: a permit taken while this read `n` was granted after the
+    /// first `n` holds and before the next one, which orders permits and holds exactly
+    /// (the 429 promise in docs/reliability.md is judged by it).
+    holds: [u64; 4],
 }
 
 fn index(tier: Tier) -> usize {
@@ -183,6 +187,7 @@ impl TierLimiter {
                 g(Tier::Heavy),
                 g(Tier::Search),
             ],
+            holds: [0; 4],
         }
     }
 
@@ -194,6 +199,12 @@ impl TierLimiter {
     /// Holds `tier` until `until` (see [`Gcra::penalize_until`]).
     pub fn penalize(&mut self, tier: Tier, until: Instant) {
         self.limiters[index(tier)].penalize_until(until);
+        self.holds[index(tier)] += 1;
+    }
+
+    /// How many holds [`penalize`](Self::penalize) has recorded for `tier` so far.
+    pub fn holds(&self, tier: Tier) -> u64 {
+        self.holds[index(tier)]
     }
 }
 
@@ -283,6 +294,11 @@ mod tests {
             Err(t + Duration::from_secs(3))
         );
         assert_eq!(lim.try_acquire(Tier::Standard, t), Ok(()));
+        // Every hold is counted, per tier, even one that does not lengthen the wait.
+        assert_eq!(lim.holds(Tier::Heavy), 1);
+        lim.penalize(Tier::Heavy, t);
+        assert_eq!(lim.holds(Tier::Heavy), 2);
+        assert_eq!(lim.holds(Tier::Standard), 0);
     }
 
     #[test]

@@ -13,9 +13,6 @@
 //! `docs/benchmarks.md` (client overhead), that was most of the SDK's cost over raw hyper.
 //! Here the shared facts are locals, one timer serves every wait, and nothing below is cloned.
 
-mod lower;
-pub(crate) mod timer;
-
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
@@ -25,25 +22,25 @@ use bytes::{Bytes, BytesMut};
 use http::request::Parts;
 use http::{Request, Response};
 use http_body_util::BodyExt;
-use nomic_agent_core::policy::classify::Classification;
-use nomic_agent_core::policy::retry::{AttemptOutcome, RetryDecision, SendFailure};
+use nomic_agent_core::policy::retry::{AttemptOutcome, SendFailure};
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
-
-pub(crate) use lower::Lower;
-use lower::LowerFuture;
-pub(crate) use timer::Timer;
 
 use crate::body::Body;
 use crate::config::WallClock;
 use crate::error::{Error, Sent};
+use crate::lower::{Lower, LowerFuture};
 use crate::meta::{Deadline, OutcomeUnknown, RequestMeta, ResponseBodyLimit};
 use crate::stages::auth::{Credentials, RedirectMode, follow, refuse_redirect};
 use crate::stages::deadline::{DeadlineBody, expired};
 use crate::stages::limit::{check_declared, limit_body};
 use crate::stages::pacing::Pacer;
-use crate::stages::retry::{Retrier, body_needed, classify_head, classify_with_body, send_failure};
+use crate::stages::retry::{
+    AttemptReport, FailureVerdict, Next, Retrier, RetryPolicy, StopReason, body_needed,
+    classify_head, classify_with_body, on_failure,
+};
 use crate::stages::trace::{Traced, request_span};
+use crate::timer::Timer;
 
 /// Everything a request needs, shared by every clone of a transport.
 #[derive(Debug)]
@@ -101,7 +98,7 @@ impl Dispatcher {
             span.in_scope(|| tracing::debug!(error = %e, "request failed"));
             return Running::failed(e);
         }
-        self.retrier.deposit(start);
+        self.retrier.on_request(start);
         let plan = Plan {
             meta,
             deadline,
@@ -137,13 +134,6 @@ impl Dispatcher {
         // cannot even be sent before the deadline, that answer (a 429, say) is the truthful one.
         let mut previous: Option<Result<Response<Body>, Error>> = None;
         loop {
-            let paced = self
-                .pacer
-                .wait_for_permit(plan.meta.tier, plan.deadline, &mut timer)
-                .await;
-            if let Err(e) = paced {
-                return previous_or(previous, e, attempt);
-            }
             // Keep a replayable copy for the next attempt; a streamed body is sent at most once.
             let this_body = body.take().unwrap_or_default();
             body = this_body.try_clone();
@@ -157,6 +147,16 @@ impl Dispatcher {
                     this_body,
                 ),
             };
+            // The permit is the last step before the request goes to the connection: it is
+            // taken at the end of any wait, under the lock that records 429 holds, so a hold
+            // read while this request waited is always seen.
+            let paced = self
+                .pacer
+                .wait_for_permit(plan.meta.tier, plan.deadline, &mut timer)
+                .await;
+            if let Err(e) = paced {
+                return previous_or(previous, e, attempt);
+            }
             let attempt_at = Instant::now();
             timer.arm(plan.deadline.min(attempt_at + self.attempt_timeout));
             let sending = pin!(Traced::new(attempt, self.send_once(req)));
@@ -178,7 +178,7 @@ impl Dispatcher {
             });
             let (mut result, mut outcome) = match result {
                 Ok(resp) => {
-                    self.pacer.observe(plan.meta.tier, &resp);
+                    self.pacer.observe(&plan.meta, &resp);
                     let wall_now = self.wall_clock.now();
                     if body_needed(resp.status()) {
                         // A 429's or 400's body is read for the classifier: bounded by the
@@ -201,21 +201,26 @@ impl Dispatcher {
                         (Ok(resp), outcome)
                     }
                 }
-                // Refused before anything was sent: the previous attempt's answer stands.
-                Err(e) if e.sent() == Sent::No && !e.is_retryable_failure() => {
-                    return previous_or(previous, e, attempt);
-                }
-                // Only transport failures are worth another attempt; a refused redirect, an
-                // oversized body, a TLS rejection would fail the same way again.
-                Err(e) if !e.is_retryable_failure() => return Err(e),
-                Err(e) => {
-                    let f = send_failure(&e);
-                    (Err(e), AttemptOutcome::Failed(f))
-                }
+                Err(e) => match on_failure(&e) {
+                    FailureVerdict::KeepPrevious => return previous_or(previous, e, attempt),
+                    FailureVerdict::Final => return Err(e),
+                    FailureVerdict::Attempt(f) => (Err(e), AttemptOutcome::Failed(f)),
+                },
             };
-            let mut decision = self.retrier.decide(kind, &outcome, attempt);
+            let replayable = body.is_some();
+            let report = |outcome: &AttemptOutcome| {
+                self.retrier.next(&AttemptReport {
+                    kind,
+                    attempt,
+                    outcome,
+                    replayable,
+                    now: Instant::now(),
+                    deadline: plan.deadline,
+                })
+            };
+            let mut next = report(&outcome);
             if plan.take == Take::Buffered
-                && matches!(decision, RetryDecision::GiveUp { .. })
+                && matches!(next, Next::Stop(_))
                 && let Ok(resp) = result
             {
                 // The answer is final: read its body here, inside the policy, deadline and budget.
@@ -225,7 +230,7 @@ impl Dispatcher {
                     Err(e) if e.is_deadline() => return Err(expired(true, non_idempotent)),
                     Err(e) if e.is_body_cut() => {
                         outcome = AttemptOutcome::Failed(SendFailure::MaybeSent);
-                        decision = self.retrier.decide(kind, &outcome, attempt);
+                        next = report(&outcome);
                         result = Err(e);
                     }
                     Err(e) if non_idempotent && e.was_sent() => {
@@ -234,54 +239,28 @@ impl Dispatcher {
                     Err(e) => return Err(e),
                 }
             }
-            let after = match decision {
-                RetryDecision::GiveUp { outcome_unknown } => {
-                    return finish(result, outcome_unknown, &plan);
-                }
-                RetryDecision::Retry { after } => after,
-            };
             let why = || match &outcome {
                 AttemptOutcome::Response(c) => format!("{c:?}"),
                 AttemptOutcome::Failed(f) => format!("{f:?}"),
             };
-            if body.is_none() {
-                tracing::debug!(attempt, why = why(), "not retrying: the body was streamed");
-                return result;
-            }
-            let now = Instant::now();
-            // An attempt that would start at (or after) the deadline could only end in the
-            // deadline error, and a launch caught by it would look "maybe sent"; keep the answer.
-            if now + after >= plan.deadline {
-                tracing::debug!(
-                    attempt,
-                    why = why(),
-                    sleep_ms = after.as_millis() as u64,
-                    "not retrying: the wait would reach the deadline"
-                );
-                return result;
-            }
-            // A 429 that says when to come back is the server scheduling us, not a failure
-            // storm: the pacer already holds the whole tier until then, and `max_attempts`
-            // bounds the repeats, so honouring it does not draw from the retry budget.
-            let scheduled = matches!(
-                outcome,
-                AttemptOutcome::Response(Classification::RateLimited {
-                    retry_after: Some(_)
-                })
-            );
-            if !scheduled && !self.retrier.try_withdraw(now) {
-                tracing::debug!(attempt, why = why(), "not retrying: retry budget exhausted");
-                return result;
-            }
+            let at = match next {
+                Next::Stop(reason) => {
+                    if reason != StopReason::Final {
+                        tracing::debug!(attempt, why = why(), "not retrying: {}", reason.as_str());
+                    }
+                    return finish(result, reason.outcome_unknown(), &plan);
+                }
+                Next::RetryAt(at) => at,
+            };
             tracing::debug!(
                 reason = "retry",
                 attempt,
                 why = why(),
-                sleep_ms = after.as_millis() as u64,
+                sleep_ms = at.saturating_duration_since(Instant::now()).as_millis() as u64,
                 "retrying after a wait"
             );
             previous = Some(result);
-            timer.wait_until(now + after).await;
+            timer.wait_until(at).await;
             attempt += 1;
         }
     }

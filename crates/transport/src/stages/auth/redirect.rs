@@ -3,8 +3,8 @@ use http::{Request, Response, StatusCode, header};
 use super::policy::{MAX_HOPS, next_hop};
 use crate::base::BaseUrl;
 use crate::body::Body;
-use crate::dispatch::Lower;
 use crate::error::Error;
+use crate::lower::Lower;
 
 /// A 3xx other than 304: followed or refused, never returned as a response.
 fn is_redirect(status: StatusCode) -> bool {

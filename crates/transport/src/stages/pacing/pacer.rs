@@ -7,9 +7,10 @@ use super::policy::{hold_for, may_hold};
 use super::registry::SharedLimiter;
 use crate::body::Body;
 use crate::config::WallClock;
-use crate::dispatch::Timer;
 use crate::error::{Error, Sent};
+use crate::meta::RequestMeta;
 use crate::sync::lock;
+use crate::timer::Timer;
 
 /// The limiter shared by every transport of one (origin, key), and what a response can say
 /// about it.
@@ -33,11 +34,35 @@ impl Pacer {
         }
     }
 
-    /// Takes a permit of `tier` now, or says when one will be free.
+    /// Takes a permit of `tier` now, or says when one will be free. A held tier has no
+    /// permit before its hold ends, and the permit and any hold are ordered by one lock, so a
+    /// permit is either taken before a 429 was read (in flight, not ours to stop) or after its
+    /// hold. The caller hands the request to the connection right after this, with no wait
+    /// in between (the 429 promise, docs/reliability.md).
     fn try_acquire(&self, tier: Tier, now: Instant) -> Result<(), Instant> {
-        lock(&self.limiter)
-            .try_acquire(tier, now.into_std())
-            .map_err(Instant::from_std)
+        if !tracing::enabled!(target: RECORD_TARGET, tracing::Level::DEBUG) {
+            return lock(&self.limiter)
+                .try_acquire(tier, now.into_std())
+                .map_err(Instant::from_std);
+        }
+        // Only for a subscriber that records the order: the wall clock read with `now`, and
+        // the holds this permit came after.
+        let wall_ms = unix_ms(std::time::SystemTime::now());
+        let (result, holds) = {
+            let mut l = lock(&self.limiter);
+            (l.try_acquire(tier, now.into_std()), l.holds(tier))
+        };
+        if result.is_ok() {
+            tracing::debug!(
+                name: "permit",
+                target: RECORD_TARGET,
+                tier = tier.as_str(),
+                holds,
+                wall_ms,
+                "rate permit taken"
+            );
+        }
+        result.map_err(Instant::from_std)
     }
 
     /// Waits (on the request's timer) for a permit of `tier`; fails at once, not sent, when
@@ -70,7 +95,8 @@ impl Pacer {
 
     /// Holds the whole tier after a 429's `Retry-After` or `X-RateLimit-Remaining: 0`. An
     /// ordinary response costs one header lookup and no clock read.
-    pub(crate) fn observe(&self, tier: Tier, resp: &Response<Body>) {
+    pub(crate) fn observe(&self, meta: &RequestMeta, resp: &Response<Body>) {
+        let tier = meta.tier;
         if !may_hold(resp.status(), resp.headers()) {
             return;
         }
@@ -88,6 +114,30 @@ impl Pacer {
             hold_ms = hold.as_millis() as u64,
             "server says the tier is exhausted; holding it"
         );
-        lock(&self.limiter).penalize(tier, until.into_std());
+        let holds = {
+            let mut l = lock(&self.limiter);
+            l.penalize(tier, until.into_std());
+            l.holds(tier)
+        };
+        tracing::debug!(
+            name: "hold",
+            target: RECORD_TARGET,
+            tier = tier.as_str(),
+            holds,
+            route = meta.route,
+            agent_id = meta.agent_id.map(tracing::field::display),
+            hold_ms = hold.as_millis() as u64,
+            "tier held"
+        );
     }
+}
+
+/// The target of the two events that let a test check the 429 promise: `permit` (tier, the
+/// holds it came after, the wall clock) and `hold` (tier, the holds counted with it, the
+/// request's route and agent id). Off unless a subscriber enables this target at DEBUG.
+pub(crate) const RECORD_TARGET: &str = "nomic_agent_transport::pacing_order";
+
+fn unix_ms(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -1,53 +1,73 @@
-use std::time::SystemTime;
+//! The question the dispatch loop asks after every attempt, and the answer it acts on.
 
-use bytes::Bytes;
-use http::{Response, StatusCode};
-use http_body_util::BodyExt;
-use nomic_agent_core::policy::classify::{ClassifyConfig, classify};
-use nomic_agent_core::policy::retry::{AttemptOutcome, SendFailure};
+use nomic_agent_core::RequestKind;
+use nomic_agent_core::policy::retry::AttemptOutcome;
+use tokio::time::Instant;
 
-use crate::body::Body;
-use crate::error::{Error, Kind, Sent};
-use crate::stages::limit::limit_body;
+/// What the loop knows when an attempt has ended.
+#[derive(Debug)]
+pub(crate) struct AttemptReport<'a> {
+    pub(crate) kind: RequestKind,
+    /// 1 for the first attempt.
+    pub(crate) attempt: u32,
+    pub(crate) outcome: &'a AttemptOutcome,
+    /// Whether the request's body can be sent again (a streamed body cannot).
+    pub(crate) replayable: bool,
+    pub(crate) now: Instant,
+    pub(crate) deadline: Instant,
+}
 
-/// What core needs to hear about a failure.
-pub(crate) fn send_failure(e: &Error) -> SendFailure {
-    match (e.kind(), e.sent()) {
-        (_, Sent::No) => SendFailure::NotSent,
-        (Kind::Timeout, _) => SendFailure::TimedOut,
-        _ => SendFailure::MaybeSent,
+/// Why no other attempt follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopReason {
+    /// The outcome is final (a success, a 4xx, or attempts used up).
+    Final,
+    /// A launch, follow-up or upload that may have been acted on: never resent.
+    MaybeActedOn,
+    /// The body was streamed and cannot be sent again.
+    Streamed,
+    /// The wait before the next attempt would reach the deadline.
+    Deadline,
+    /// The retry budget is spent.
+    Budget,
+}
+
+impl StopReason {
+    /// For the DEBUG line that says why the loop stopped.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Final => "final",
+            StopReason::MaybeActedOn => "the server may have acted on it",
+            StopReason::Streamed => "the body was streamed",
+            StopReason::Deadline => "the wait would reach the deadline",
+            StopReason::Budget => "retry budget exhausted",
+        }
+    }
+
+    /// Whether the caller must reconcile rather than retry (the outcome is unknown).
+    pub(crate) fn outcome_unknown(self) -> bool {
+        self == StopReason::MaybeActedOn
     }
 }
 
-/// Whether core's classifier reads this response's body: a 429's (a spend or a rate limit?)
-/// and a 400's or 422's (which issues?).
-pub(crate) fn body_needed(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 400 | 422 | 429)
+/// The policy's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Send again at this instant.
+    RetryAt(Instant),
+    /// The attempt's result is the answer.
+    Stop(StopReason),
 }
 
-/// Classifies a response whose body the classifier does not need; the body stays untouched
-/// and streaming.
-pub(crate) fn classify_head(
-    resp: &Response<Body>,
-    wall_now: SystemTime,
-    cfg: &ClassifyConfig,
-) -> AttemptOutcome {
-    AttemptOutcome::Response(classify(resp.status(), resp.headers(), &[], wall_now, cfg))
-}
+/// Decides whether another attempt follows (gax's retry loop: the loop has no rule in it).
+pub(crate) trait RetryPolicy {
+    /// Called once per request, before its first attempt (the budget's deposit).
+    fn on_request(&self, now: Instant);
 
-/// Classifies a 400, 422 or 429, whose body core's classifier reads (a spend or a rate limit?
-/// which issues?): buffered up to `limit` and handed on intact.
-pub(crate) async fn classify_with_body(
-    resp: Response<Body>,
-    limit: u64,
-    wall_now: SystemTime,
-    cfg: &ClassifyConfig,
-) -> Result<(Response<Body>, AttemptOutcome), Error> {
-    let (parts, body) = resp.into_parts();
-    let bytes: Bytes = limit_body(body, limit).collect().await?.to_bytes();
-    let c = classify(parts.status, &parts.headers, &bytes, wall_now, cfg);
-    Ok((
-        Response::from_parts(parts, Body::from(bytes)),
-        AttemptOutcome::Response(c),
-    ))
+    /// Whether an attempt after `attempt` is possible at all, so the loop knows whether to
+    /// keep a copy of the request.
+    fn may_follow(&self, attempt: u32) -> bool;
+
+    /// After an attempt: when to send again, or why not.
+    fn next(&self, report: &AttemptReport<'_>) -> Next;
 }

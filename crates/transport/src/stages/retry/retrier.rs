@@ -7,6 +7,8 @@ use nomic_agent_core::policy::retry::{AttemptOutcome, RetryConfig, RetryDecision
 use nomic_agent_core::rng::Rng;
 use tokio::time::Instant;
 
+use super::policy::{AttemptReport, Next, RetryPolicy, StopReason};
+use super::rules::{fits_deadline, replayable, scheduled_by_server};
 use crate::sync::lock;
 
 /// Core's retry policy with the state it needs across requests: the budget and the jitter
@@ -38,28 +40,44 @@ impl Retrier {
         }
     }
 
-    /// Whether another attempt may follow attempt `attempt` at all (core's `max_attempts`).
-    pub(crate) fn may_follow(&self, attempt: u32) -> bool {
-        attempt < self.cfg.max_attempts.max(1)
+    /// Core's decision for this attempt's outcome: resend safety by request kind,
+    /// `Retry-After` (capped), backoff with jitter, `max_attempts`.
+    fn decide(&self, kind: RequestKind, outcome: &AttemptOutcome, attempt: u32) -> RetryDecision {
+        decide(kind, outcome, attempt, &self.cfg, &mut lock(&self.rng))
     }
+}
 
+impl RetryPolicy for Retrier {
     /// Every request earns the budget a little.
-    pub(crate) fn deposit(&self, now: Instant) {
+    fn on_request(&self, now: Instant) {
         lock(&self.budget).deposit(now.into_std());
     }
 
-    /// Spends one retry from the budget, if there is one.
-    pub(crate) fn try_withdraw(&self, now: Instant) -> bool {
-        lock(&self.budget).try_withdraw(now.into_std())
+    fn may_follow(&self, attempt: u32) -> bool {
+        attempt < self.cfg.max_attempts.max(1)
     }
 
-    /// Core's decision for this attempt's outcome.
-    pub(crate) fn decide(
-        &self,
-        kind: RequestKind,
-        outcome: &AttemptOutcome,
-        attempt: u32,
-    ) -> RetryDecision {
-        decide(kind, outcome, attempt, &self.cfg, &mut lock(&self.rng))
+    /// Core first, then the transport's rules in order: a replayable body, a wait that ends
+    /// before the deadline, and a retry the budget funds (unless the server scheduled it).
+    fn next(&self, r: &AttemptReport<'_>) -> Next {
+        let wait = match self.decide(r.kind, r.outcome, r.attempt) {
+            RetryDecision::GiveUp {
+                outcome_unknown: true,
+            } => return Next::Stop(StopReason::MaybeActedOn),
+            RetryDecision::GiveUp {
+                outcome_unknown: false,
+            } => return Next::Stop(StopReason::Final),
+            RetryDecision::Retry { after } => after,
+        };
+        if !replayable(r.replayable) {
+            return Next::Stop(StopReason::Streamed);
+        }
+        if !fits_deadline(r.now, wait, r.deadline) {
+            return Next::Stop(StopReason::Deadline);
+        }
+        if !scheduled_by_server(r.outcome) && !lock(&self.budget).try_withdraw(r.now.into_std()) {
+            return Next::Stop(StopReason::Budget);
+        }
+        Next::RetryAt(r.now + wait)
     }
 }

@@ -1,3 +1,5 @@
+//! What sends one fully resolved request: the pool, or a custom `tower::Service`.
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};

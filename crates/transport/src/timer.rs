@@ -1,3 +1,5 @@
+//! The one timer of a request (deadline, attempt timeout, pacing waits, backoff sleeps).
+
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
