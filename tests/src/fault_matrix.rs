@@ -282,6 +282,8 @@ struct SessionRecord {
     /// A follow-up request was attempted (at most one per session).
     followed_up: bool,
     violations: Vec<String>,
+    /// Deletes spawned to race the follow-up, awaited before the counters are read.
+    deletes: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// The measured figures and the problems found in one scenario.
@@ -444,10 +446,10 @@ async fn run_session(i: usize, client: Client, delete_mid_session: bool) -> Sess
                 let c = client.clone();
                 let id = agent.id();
                 let delay = Duration::from_micros(700 * (i % 29) as u64);
-                tokio::spawn(async move {
+                rec.deletes.push(tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
                     let _ = c.delete(id).await;
-                });
+                }));
             }
             _ => {}
         }
@@ -684,8 +686,15 @@ pub async fn run_scenario(s: &Scenario, sessions: usize) -> Report {
             Err(e) => violations.push(format!("session {i} panicked: {e}")),
         }
     }
-    // Let deletes spawned mid-session land before reading the counters.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The deletes spawned mid-session land before the counters are read (awaited, not
+    // slept on: a busy machine can take any time to run them).
+    for rec in &mut records {
+        for d in rec.deletes.drain(..) {
+            if let Err(e) = d.await {
+                violations.push(format!("a mid-session delete panicked: {e}"));
+            }
+        }
+    }
     let counters = emu.counters();
     let log = emu.request_log();
     emu.shutdown().await;

@@ -43,8 +43,16 @@ async fn dropping_wait_leaves_nothing_running_and_attach_resumes() {
     let timed = tokio::time::timeout(Duration::from_millis(100), agent.wait()).await;
     assert!(timed.is_err(), "still running");
     let before = emu.request_log().len();
+    // A running wait polls every 10 ms here, so a poller left behind would make a dozen
+    // requests in this window. One poll may have been on its way when the wait was dropped
+    // and land late on a busy machine; that one is allowed, a second would be a leak.
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(emu.request_log().len(), before, "no request after the drop");
+    let after = emu.request_log().len();
+    assert!(
+        after <= before + 1,
+        "{} requests after the drop",
+        after - before
+    );
 
     // Another handle attaches and cancels: the agent is stopped on the server.
     let attached = c.agent(agent.id());

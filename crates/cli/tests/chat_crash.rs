@@ -21,8 +21,14 @@ fn chat(e: &Emu, store: &std::path::Path) -> Child {
 }
 
 /// Feeds `line`, waits until the store records the turn at `stage` (launch or follow-up),
-/// then kills the process.
-fn kill_at(e: &Emu, store: &std::path::Path, line: &str, stage: TurnStage, launch: bool) {
+/// then kills the process. Returns the turn's agent.
+fn kill_at(
+    e: &Emu,
+    store: &std::path::Path,
+    line: &str,
+    stage: TurnStage,
+    launch: bool,
+) -> Option<nomic_agent::AgentId> {
     let mut child = chat(e, store);
     writeln!(child.stdin.as_mut().unwrap(), "{line}").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -30,8 +36,11 @@ fn kill_at(e: &Emu, store: &std::path::Path, line: &str, stage: TurnStage, launc
         let rec = FileStore::open(store)
             .ok()
             .and_then(|s| e.rt.block_on(s.load_turn("t")).ok().flatten());
-        if rec.is_some_and(|r| r.stage() == stage && r.is_launch() == launch) {
-            break;
+        if let Some(r) = rec.filter(|r| r.stage() == stage && r.is_launch() == launch) {
+            child.kill().unwrap(); // SIGKILL
+            let o = child.wait_with_output().unwrap();
+            assert!(!o.status.success());
+            return r.agent();
         }
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -40,9 +49,6 @@ fn kill_at(e: &Emu, store: &std::path::Path, line: &str, stage: TurnStage, launc
         assert!(Instant::now() < deadline, "the kill point never came");
         std::thread::sleep(Duration::from_millis(1));
     }
-    child.kill().unwrap(); // SIGKILL
-    let o = child.wait_with_output().unwrap();
-    assert!(!o.status.success());
 }
 
 fn rerun(e: &Emu, store: &std::path::Path, line: &str) -> Out {
@@ -67,15 +73,20 @@ fn a_killed_chat_resumes_its_turn_without_resending() {
     });
     let store = e.dir.path().join("threads.json");
 
-    // Killed while the launched agent runs.
-    kill_at(
+    // Killed while the launched agent runs: `[never]` keeps it running until completed, so
+    // a busy machine cannot make the test miss the kill point.
+    let agent = kill_at(
         &e,
         &store,
-        "first question [slow]",
+        "first question [never]",
         TurnStage::Accepted,
         true,
-    );
-    let out = rerun(&e, &store, "first question [slow]");
+    )
+    .expect("the accepted launch names its agent");
+    e.emu()
+        .complete_agent(*agent.as_uuid())
+        .expect("the running agent completes");
+    let out = rerun(&e, &store, "first question [never]");
     assert_eq!(out.status, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("first question"), "{}", out.stdout);
     let c = e.emu().counters();

@@ -60,8 +60,10 @@ fn the_default_embedded_run_visibly_goes_waiting_running_finished() {
     let started = Instant::now();
     let out = Out::of(c);
     out.code(0);
+    // A hang guard only: the embedded emulator's scale makes the run take about a second,
+    // but a busy machine may take several; the order of the lines below is the test.
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(120),
         "took {:?}",
         started.elapsed()
     );

@@ -65,7 +65,7 @@ async fn tls_without_the_root_is_rejected() {
     );
     // A certificate rejection is not retried: it would fail the same way.
     assert_eq!(server.connections(), 1);
-    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(start.elapsed() < HANG_GUARD);
     support::assert_no_secret(&format!("{err:?} {err}"));
 }
 
@@ -254,6 +254,11 @@ async fn timed_get(
     (result, start.elapsed())
 }
 
+/// An upper bound that only catches a hang: the error's kind (deadline, timeout, one
+/// connection) is what proves the bound held; a wall-clock figure near the deadline would
+/// fail on a busy machine for no fault of the code (docs/reliability.md, loaded machines).
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
 /// The default attempt timeout, for tests where only the deadline should fire.
 const NO_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -270,7 +275,7 @@ async fn a_server_that_never_answers_times_out() {
     let err = result.unwrap_err();
     assert!(err.is_timeout() && err.was_sent(), "{err:?}");
     assert!(
-        took >= Duration::from_millis(150) && took < Duration::from_secs(2),
+        took >= Duration::from_millis(150) && took < HANG_GUARD,
         "{took:?}"
     );
     support::assert_no_secret(&format!("{err:?}"));
@@ -295,7 +300,7 @@ async fn a_dripping_body_cannot_outlast_the_deadline() {
     let err = result.unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
     assert!(
-        took >= Duration::from_millis(280) && took < Duration::from_secs(2),
+        took >= Duration::from_millis(280) && took < HANG_GUARD,
         "{took:?}"
     );
 }
@@ -317,7 +322,7 @@ async fn a_dripping_head_cannot_outlast_the_deadline() {
     .await;
     let err = result.unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
-    assert!(took < Duration::from_secs(2));
+    assert!(took < HANG_GUARD, "{took:?}");
 }
 
 #[tokio::test]
@@ -359,7 +364,7 @@ async fn a_dripping_429_body_cannot_outlast_the_deadline() {
     let err = result.unwrap_err();
     assert!(err.is_deadline(), "{err:?}");
     assert!(
-        took >= Duration::from_millis(280) && took < Duration::from_secs(2),
+        took >= Duration::from_millis(280) && took < HANG_GUARD,
         "{took:?}"
     );
 }
