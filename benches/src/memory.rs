@@ -7,6 +7,7 @@ use nomic_agent::{AgentId, Fleet, PollSchedule};
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::results::memory::{MemoryPerAgent, MemoryRow};
 
 fn ids(n: usize) -> Vec<AgentId> {
     (0..n)
@@ -71,28 +72,29 @@ pub async fn child(n: usize, mode: &str) -> BenchResult<Value> {
     )
 }
 
-pub fn bench(_quick: bool) -> BenchResult<Value> {
+pub fn bench(_quick: bool) -> BenchResult<MemoryPerAgent> {
     let mut rows = Vec::new();
     for n in [10_000usize, 100_000] {
-        let mut row = json!({"agents": n});
-        for mode in ["fleet", "tasks"] {
-            // Median of three child processes.
+        // Median of three child processes per cell.
+        let cell = |mode: &str| -> BenchResult<f64> {
             let mut per = Vec::new();
             for _ in 0..3 {
                 let v = run_child(&["memory-child".into(), n.to_string(), mode.into()])?;
-                per.push(v["bytes_per_agent"].as_f64().unwrap_or(f64::NAN));
+                per.push(
+                    v["bytes_per_agent"]
+                        .as_f64()
+                        .ok_or_else(|| err("memory-child: no bytes_per_agent"))?,
+                );
             }
-            row[mode] = json!(round(median(&per), 1));
-        }
-        row["fleet_vs_tasks"] = json!(round(
-            row["fleet"].as_f64().unwrap_or(0.0) / row["tasks"].as_f64().unwrap_or(1.0),
-            4
-        ));
-        eprintln!("memory: {row}");
+            Ok(round(median(&per), 1))
+        };
+        let row = MemoryRow {
+            agents: n as u64,
+            fleet_bytes_per_agent: cell("fleet")?,
+            tasks_bytes_per_agent: cell("tasks")?,
+        };
+        eprintln!("memory: {row:?}");
         rows.push(row);
     }
-    let met = rows
-        .iter()
-        .all(|r| r["fleet"].as_f64().unwrap_or(f64::MAX) <= 2048.0);
-    Ok(json!({"rows": rows, "target": "Fleet <= 2 KiB per tracked agent", "met": met}))
+    Ok(MemoryPerAgent { rows })
 }

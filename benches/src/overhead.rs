@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::results::overhead::{Absolute, ClientOverhead, OverheadRow, Ratios};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -170,7 +171,7 @@ pub async fn profile(client: &str, n: usize, concurrency: usize) -> BenchResult<
     Ok(json!({"client": client, "requests": n, "concurrency": concurrency}))
 }
 
-pub async fn bench(quick: bool) -> BenchResult<Value> {
+pub async fn bench(quick: bool) -> BenchResult<ClientOverhead> {
     let (_host, clients) = setup().await?;
     let clients = Arc::new(clients);
     // Many short, interleaved windows rather than a few long ones: a burst of load from a
@@ -234,25 +235,34 @@ pub async fn bench(quick: bool) -> BenchResult<Value> {
         let tput = |m: &(f64, f64, f64)| m.0;
         let p50 = |m: &(f64, f64, f64)| m.1;
         let p99 = |m: &(f64, f64, f64)| m.2;
-        rows.push(json!({
-            "concurrency": conc,
-            "sdk_vs_hyper": {"throughput": round(ratio(0, tput), 3), "p50": round(ratio(0, p50), 3), "p99": round(ratio(0, p99), 3)},
-            "reqwest_vs_hyper": {"throughput": round(ratio(2, tput), 3), "p50": round(ratio(2, p50), 3), "p99": round(ratio(2, p99), 3)},
-            "sdk_vs_reqwest_throughput": round(median(&per.iter().map(|m| m[0].0 / m[2].0).collect::<Vec<_>>()), 3),
-            "hyper_abs": {"rps": round(abs(1, tput), 0), "p50_us": round(abs(1, p50), 0), "p99_us": round(abs(1, p99), 0)},
-        }));
-        eprintln!("overhead c={conc}: {}", rows.last().expect("pushed"));
+        let ratios = |k: usize| Ratios {
+            throughput: round(ratio(k, tput), 3),
+            p50: round(ratio(k, p50), 3),
+            p99: Some(round(ratio(k, p99), 3)),
+        };
+        let row = OverheadRow {
+            concurrency: conc as u32,
+            sdk_vs_hyper: ratios(0),
+            reqwest_vs_hyper: ratios(2),
+            sdk_vs_reqwest_throughput: round(
+                median(&per.iter().map(|m| m[0].0 / m[2].0).collect::<Vec<_>>()),
+                3,
+            ),
+            hyper: Absolute {
+                rps: round(abs(1, tput), 0),
+                p50_us: round(abs(1, p50), 0),
+                p99_us: Some(round(abs(1, p99), 0)),
+            },
+        };
+        eprintln!("overhead c={conc}: {row:?}");
+        rows.push(row);
     }
-    let met = rows.iter().all(|r| {
-        r["sdk_vs_hyper"]["throughput"].as_f64().unwrap_or(0.0) >= 0.90
-            && r["sdk_vs_hyper"]["p50"].as_f64().unwrap_or(9.0) <= 1.15
-            && r["sdk_vs_reqwest_throughput"].as_f64().unwrap_or(0.0) >= 1.0
-    });
-    Ok(json!({
-        "reps": reps, "seconds_per_run": dur.as_secs_f64(), "rows": rows,
-        "body_bytes": body.len(), "decode_us_sdk_agent": round(full_decode, 2),
-        "decode_us_three_fields": round(mini_decode, 2),
-        "target": "SDK >= 0.90x raw hyper throughput, p50 <= 1.15x, ahead of reqwest",
-        "met": met,
-    }))
+    Ok(ClientOverhead {
+        reps: reps as u32,
+        seconds_per_run: dur.as_secs_f64(),
+        body_bytes: body.len() as u64,
+        decode_us_sdk_agent: round(full_decode, 2),
+        decode_us_three_fields: round(mini_decode, 2),
+        rows,
+    })
 }

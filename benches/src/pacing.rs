@@ -9,15 +9,12 @@
 use std::time::{Duration, Instant};
 
 use nomic_agent::{LaunchRequest, PollSchedule};
-use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::results::pacing::{Pacing, PacingClient, PacingRow, Tier};
 
-#[derive(Clone, Copy, PartialEq)]
-enum Tier {
-    Heavy,
-    Standard,
-}
+/// Concurrent senders per client.
+const WORKERS: usize = 8;
 
 async fn point(
     tier: Tier,
@@ -25,7 +22,7 @@ async fn point(
     scale: f64,
     warmup_s: f64,
     window_s: f64,
-) -> BenchResult<Value> {
+) -> BenchResult<PacingRow> {
     let host = EmuHost::start(emu_config(scale, true)).await?;
     let base = host.base_url();
     let key = host.key().to_owned();
@@ -35,11 +32,10 @@ async fn point(
     let start = Instant::now();
     let window_start = start + Duration::from_secs_f64(warmup_s * scale);
     let end = window_start + Duration::from_secs_f64(window_s * scale);
-    let workers = 8;
     let client = sdk_client(&base, &key, Some(scale), PollSchedule::default())?;
     let raw = raw_client();
     let mut tasks = Vec::new();
-    for _ in 0..workers {
+    for _ in 0..WORKERS {
         let (client, raw, base, key) = (client.clone(), raw.clone(), base.clone(), key.clone());
         tasks.push(tokio::spawn(async move {
             let mut ok_in_window = 0u64;
@@ -49,16 +45,18 @@ async fn point(
             while Instant::now() < end {
                 let ok = if sdk {
                     match tier {
-                        Tier::Heavy => client.launch(LaunchRequest::prompt("pacing")).await.is_ok(),
-                        Tier::Standard => client
+                        Tier::HeavyLaunch => {
+                            client.launch(LaunchRequest::prompt("pacing")).await.is_ok()
+                        }
+                        Tier::StandardRead => client
                             .get_agent(target.to_string().parse().expect("uuid"))
                             .await
                             .is_ok(),
                     }
                 } else {
                     let (m, url, b) = match tier {
-                        Tier::Heavy => (http::Method::POST, &launch_url, Some(body.clone())),
-                        Tier::Standard => (http::Method::GET, &agent_url, None),
+                        Tier::HeavyLaunch => (http::Method::POST, &launch_url, Some(body.clone())),
+                        Tier::StandardRead => (http::Method::GET, &agent_url, None),
                     };
                     match raw_send(&raw, m, url, &key, b).await {
                         Ok((429, ra, _)) => {
@@ -82,45 +80,42 @@ async fn point(
     for t in tasks {
         ok += t.await?;
     }
-    let per_min = match tier {
-        Tier::Heavy => 30.0,
-        Tier::Standard => 300.0,
-    };
-    let quota = per_min * window_s / 60.0;
+    let quota = tier.per_minute() * window_s / 60.0;
     let too_many = host.too_many() - t429;
-    let row = json!({
-        "tier": if tier == Tier::Heavy { "heavy_launch" } else { "standard_read" },
-        "client": if sdk { "sdk" } else { "naive_retry_on_429" },
-        "accepted_in_window": ok, "quota_in_window": quota,
-        "quota_used": round(ok as f64 / quota, 3), "responses_429": too_many,
-    });
-    eprintln!("pacing: {row}");
+    let row = PacingRow {
+        tier,
+        client: if sdk {
+            PacingClient::Sdk
+        } else {
+            PacingClient::NaiveRetryOn429
+        },
+        time_scale: scale,
+        window_s,
+        accepted_in_window: ok,
+        quota_in_window: quota,
+        responses_429: too_many,
+    };
+    eprintln!("pacing: {row:?}");
     Ok(row)
 }
 
-pub async fn bench(quick: bool) -> BenchResult<Value> {
+pub async fn bench(quick: bool) -> BenchResult<Pacing> {
     // Scales keep the permit interval (2 s Heavy, 200 ms Standard, real) at 100 ms and 40 ms:
     // far above the ~1 ms timer granularity, which a burst-1 limiter cannot catch up on.
     let warmup = 10.0;
     let plan = [
-        (Tier::Heavy, 0.05, if quick { 180.0 } else { 600.0 }),
-        (Tier::Standard, 0.2, if quick { 40.0 } else { 150.0 }),
+        (Tier::HeavyLaunch, 0.05, if quick { 180.0 } else { 600.0 }),
+        (Tier::StandardRead, 0.2, if quick { 40.0 } else { 150.0 }),
     ];
     let mut rows = Vec::new();
     for (tier, scale, window) in plan {
         for sdk in [true, false] {
-            let mut r = point(tier, sdk, scale, warmup, window).await?;
-            r["time_scale"] = json!(scale);
-            r["window_s"] = json!(window);
-            rows.push(r);
+            rows.push(point(tier, sdk, scale, warmup, window).await?);
         }
     }
-    let met = rows
-        .iter()
-        .filter(|r| r["client"] == "sdk")
-        .all(|r| r["quota_used"].as_f64().unwrap_or(0.0) >= 0.95 && r["responses_429"] == 0);
-    Ok(json!({
-        "warmup_s": warmup, "workers": 8, "rows": rows,
-        "target": "SDK uses >= 95% of the quota with zero 429s", "met": met,
-    }))
+    Ok(Pacing {
+        warmup_s: warmup,
+        workers: WORKERS as u32,
+        rows,
+    })
 }

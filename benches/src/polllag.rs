@@ -13,6 +13,9 @@ use nomic_agent_core::wire::Timestamp;
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::results::polllag::{
+    CurvePoint, OnEmulator, PollCostVsLag, PollFigures, Simulated, StrategyRow, TradeOffCurves,
+};
 
 const AGENT: &str = "019abc12-3456-7890-abcd-0000000000aa";
 const EPOCH_MS: i64 = 1_777_118_400_000;
@@ -128,7 +131,11 @@ fn simulate_skill(run: Duration) -> (u32, Duration) {
 }
 
 /// Mean polls, median and p90 lag (s) over run lengths spread ±20 % around `nominal`.
-fn sweep(nominal: f64, samples: usize, f: impl Fn(Duration, u64) -> (u32, Duration)) -> Value {
+fn sweep(
+    nominal: f64,
+    samples: usize,
+    f: impl Fn(Duration, u64) -> (u32, Duration),
+) -> PollFigures {
     let mut polls = Vec::new();
     let mut lags = Vec::new();
     for i in 0..samples {
@@ -137,65 +144,75 @@ fn sweep(nominal: f64, samples: usize, f: impl Fn(Duration, u64) -> (u32, Durati
         polls.push(p as f64);
         lags.push(l.as_secs_f64());
     }
-    json!({"polls_per_turn": round(polls.iter().sum::<f64>() / polls.len() as f64, 2),
-           "lag_p50_s": round(median(&lags), 2), "lag_p90_s": round(quantile(&lags, 0.9), 2)})
+    PollFigures {
+        polls_per_turn: round(polls.iter().sum::<f64>() / polls.len() as f64, 2),
+        lag_p50_s: round(median(&lags), 2),
+        lag_p90_s: round(quantile(&lags, 0.9), 2),
+    }
 }
 
 pub const RUNS: [(&str, f64); 3] = [("1s", 1.0), ("30s", 30.0), ("10min", 600.0)];
 
-fn sim(quick: bool) -> Value {
+/// A curve: one sweep per setting.
+fn curve(
+    secs: f64,
+    samples: usize,
+    params: &[f64],
+    schedule: impl Fn(f64) -> PollSchedule,
+) -> Vec<CurvePoint> {
+    params
+        .iter()
+        .map(|&param| {
+            let sched = schedule(param);
+            let v = sweep(secs, samples, |r, s| simulate(&sched, r, s));
+            CurvePoint {
+                param_s: param,
+                polls_per_turn: v.polls_per_turn,
+                lag_p50_s: v.lag_p50_s,
+            }
+        })
+        .collect()
+}
+
+fn sim(quick: bool) -> Simulated {
     let samples = if quick { 100 } else { 400 };
     let mut table = Vec::new();
     let mut curves = Vec::new();
     for (name, secs) in RUNS {
-        let named = [
-            (
-                "sdk",
-                sweep(secs, samples, |r, s| {
-                    simulate(&PollSchedule::default(), r, s)
-                }),
+        table.push(StrategyRow {
+            run: name.into(),
+            sdk: sweep(secs, samples, |r, s| {
+                simulate(&PollSchedule::default(), r, s)
+            }),
+            skill_default: Some(sweep(secs, samples, |r, _| simulate_skill(r))),
+            fixed_1s: sweep(secs, samples, |r, s| simulate(&fixed(1.0), r, s)),
+            fixed_5s: sweep(secs, samples, |r, s| simulate(&fixed(5.0), r, s)),
+        });
+        curves.push(TradeOffCurves {
+            run: name.into(),
+            fixed: curve(
+                secs,
+                samples / 2,
+                &[1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0],
+                fixed,
             ),
-            (
-                "skill_default",
-                sweep(secs, samples, |r, _| simulate_skill(r)),
+            exponential_cap: curve(
+                secs,
+                samples / 2,
+                &[4.0, 8.0, 15.0, 30.0, 60.0, 120.0],
+                capped,
             ),
-            (
-                "fixed_1s",
-                sweep(secs, samples, |r, s| simulate(&fixed(1.0), r, s)),
-            ),
-            (
-                "fixed_5s",
-                sweep(secs, samples, |r, s| simulate(&fixed(5.0), r, s)),
-            ),
-        ];
-        let mut row = json!({"run": name});
-        for (k, v) in named {
-            row[k] = v;
-        }
-        table.push(row);
-        let fixed_curve: Vec<Value> = [1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0]
-            .iter()
-            .map(|&iv| {
-                let mut v = sweep(secs, samples / 2, |r, s| simulate(&fixed(iv), r, s));
-                v["param_s"] = json!(iv);
-                v
-            })
-            .collect();
-        let exp_curve: Vec<Value> = [4.0, 8.0, 15.0, 30.0, 60.0, 120.0]
-            .iter()
-            .map(|&cap| {
-                let mut v = sweep(secs, samples / 2, |r, s| simulate(&capped(cap), r, s));
-                v["param_s"] = json!(cap);
-                v
-            })
-            .collect();
-        curves.push(json!({"run": name, "fixed": fixed_curve, "exponential_cap": exp_curve}));
+        });
     }
-    json!({"samples_per_point": samples, "table": table, "curves": curves})
+    Simulated {
+        samples_per_point: samples as u32,
+        table,
+        curves,
+    }
 }
 
 /// The same strategies through the SDK on the emulator, time-scaled.
-async fn on_emulator(quick: bool) -> BenchResult<Value> {
+async fn on_emulator(quick: bool) -> BenchResult<OnEmulator> {
     let scale = 0.005;
     let k = if quick { 8 } else { 24 };
     let mut table = Vec::new();
@@ -206,13 +223,13 @@ async fn on_emulator(quick: bool) -> BenchResult<Value> {
         cfg.lifecycle.running_ms = total_ms - cfg.lifecycle.waiting_ms;
         let host = EmuHost::start(cfg).await?;
         let base = host.base_url();
-        let mut row = json!({"run": name});
+        let mut cells = Vec::new();
         let strategies = [
             ("sdk", scaled_schedule(scale)),
             ("fixed_1s", scale_schedule(&fixed(1.0), scale)),
             ("fixed_5s", scale_schedule(&fixed(5.0), scale)),
         ];
-        for (sname, sched) in strategies {
+        for (_, sched) in strategies {
             let client = sdk_client(&base, host.key(), None, sched)?;
             let polls0 = host.route_count("GET /agents/{id}");
             let mut tasks = Vec::new();
@@ -244,13 +261,30 @@ async fn on_emulator(quick: bool) -> BenchResult<Value> {
                 lags.push(t.await??);
             }
             let polls = (host.route_count("GET /agents/{id}") - polls0) as f64 / k as f64;
-            row[sname] = json!({"polls_per_turn": round(polls, 2),
-                "lag_p50_s": round(median(&lags), 2), "lag_p90_s": round(quantile(&lags, 0.9), 2)});
+            cells.push(PollFigures {
+                polls_per_turn: round(polls, 2),
+                lag_p50_s: round(median(&lags), 2),
+                lag_p90_s: round(quantile(&lags, 0.9), 2),
+            });
         }
-        eprintln!("poll-lag emulator: {row}");
+        let [sdk, fixed_1s, fixed_5s]: [PollFigures; 3] = cells
+            .try_into()
+            .map_err(|_| err("poll-lag: one cell per strategy"))?;
+        let row = StrategyRow {
+            run: name.into(),
+            sdk,
+            skill_default: None,
+            fixed_1s,
+            fixed_5s,
+        };
+        eprintln!("poll-lag emulator: {row:?}");
         table.push(row);
     }
-    Ok(json!({"time_scale": scale, "agents_per_point": k, "table": table}))
+    Ok(OnEmulator {
+        time_scale: scale,
+        agents_per_point: k as u32,
+        table,
+    })
 }
 
 fn scale_schedule(s: &PollSchedule, scale: f64) -> PollSchedule {
@@ -259,9 +293,12 @@ fn scale_schedule(s: &PollSchedule, scale: f64) -> PollSchedule {
         .with_max(s.max.mul_f64(scale))
 }
 
-pub async fn bench(quick: bool) -> BenchResult<Value> {
-    let sim = sim(quick);
-    eprintln!("poll-lag sim: {}", sim["table"]);
-    let emu = on_emulator(quick).await?;
-    Ok(json!({"simulated": sim, "emulator": emu}))
+pub async fn bench(quick: bool) -> BenchResult<PollCostVsLag> {
+    let simulated = sim(quick);
+    eprintln!("poll-lag sim: {:?}", simulated.table);
+    let emulator = on_emulator(quick).await?;
+    Ok(PollCostVsLag {
+        simulated,
+        emulator,
+    })
 }

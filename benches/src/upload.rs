@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 use tokio_util::io::ReaderStream;
 
 use crate::common::*;
+use crate::results::images::Images;
+use crate::results::upload::Upload;
 
 const GIB: u64 = 1 << 30;
 
@@ -111,7 +113,7 @@ fn run_upload_child(base: &str, mode: &str, path: &Path) -> BenchResult<Value> {
     ])
 }
 
-pub async fn bench_upload(quick: bool) -> BenchResult<Value> {
+pub async fn bench_upload(quick: bool) -> BenchResult<Upload> {
     let sink = Sink::start().await?;
     let base = sink.base_url();
     let path = upload_file()?;
@@ -149,17 +151,20 @@ pub async fn bench_upload(quick: bool) -> BenchResult<Value> {
         ratios.push(got[0] / got[1]);
     }
     let received = sink.stats.body_bytes.load(Ordering::Relaxed);
-    let v = json!({
-        "file_bytes": GIB, "reps": reps, "sink_bytes_received": received,
-        "throughput_ratio_sdk_vs_raw": round(median(&ratios), 3),
-        "ratios_per_rep": ratios.iter().map(|r| round(*r, 2)).collect::<Vec<_>>(),
-        "cpu_s_per_gib_sdk": round(median(&cpu[0]), 2), "cpu_s_per_gib_raw": round(median(&cpu[1]), 2),
-        "sdk_mib_per_s": round(median(&sdk_tp), 0), "raw_mib_per_s": round(median(&raw_tp), 0),
-        "sdk_peak_rss_mib": round(median(&sdk_peak), 1), "raw_peak_rss_mib": round(median(&raw_peak), 1),
-        "target": "SDK >= 0.9x raw hyper throughput, peak RSS <= 64 MiB",
-        "met": median(&ratios) >= 0.9 && median(&sdk_peak) <= 64.0,
-    });
-    eprintln!("upload: {v}");
+    let v = Upload {
+        file_bytes: GIB,
+        reps: reps as u32,
+        throughput_ratio_sdk_vs_raw: round(median(&ratios), 3),
+        sdk_mib_per_s: round(median(&sdk_tp), 0),
+        raw_mib_per_s: round(median(&raw_tp), 0),
+        sdk_peak_rss_mib: round(median(&sdk_peak), 1),
+        raw_peak_rss_mib: round(median(&raw_peak), 1),
+        ratios_per_rep: ratios.iter().map(|r| round(*r, 2)).collect(),
+        cpu_s_per_gib_sdk: Some(round(median(&cpu[0]), 2)),
+        cpu_s_per_gib_raw: Some(round(median(&cpu[1]), 2)),
+        sink_bytes_received: Some(received),
+    };
+    eprintln!("upload: {v:?}");
     Ok(v)
 }
 
@@ -196,7 +201,7 @@ pub async fn images_child(base: &str) -> BenchResult<Value> {
     Ok(json!({"rss_start_kib": rss0, "rss_with_images_kib": rss_images, "peak_rss_kib": peak}))
 }
 
-pub async fn bench_images(_quick: bool) -> BenchResult<Value> {
+pub async fn bench_images(_quick: bool) -> BenchResult<Images> {
     let sink = Sink::start().await?;
     let base = sink.base_url();
     let mut runs = Vec::new();
@@ -207,27 +212,27 @@ pub async fn bench_images(_quick: bool) -> BenchResult<Value> {
         );
     }
     let body = sink.stats.body_bytes.load(Ordering::Relaxed) as f64 / runs.len() as f64;
-    let mib = |k: f64| k / 1024.0;
-    let field = |name: &str| {
-        median(
-            &runs
-                .iter()
-                .map(|r| r[name].as_f64().unwrap_or(0.0))
-                .collect::<Vec<_>>(),
-        )
+    let field = |name: &str| -> BenchResult<f64> {
+        let per = runs
+            .iter()
+            .map(|r| {
+                r[name]
+                    .as_f64()
+                    .ok_or_else(|| err(format!("images-child: no {name}")))
+            })
+            .collect::<BenchResult<Vec<f64>>>()?;
+        Ok(median(&per))
     };
-    let start = field("rss_start_kib");
-    let with_images = field("rss_with_images_kib");
-    let peak = field("peak_rss_kib");
-    let body_mib = body / 1048576.0;
-    let v = json!({
-        "request_body_mib": round(body_mib, 1),
-        "images_in_memory_mib": round(mib(with_images - start), 1),
-        "peak_rss_growth_mib": round(mib(peak - start), 1),
-        "peak_rss_growth_vs_body": round(mib(peak - start) / body_mib, 2),
-        "launch_extra_mib": round(mib(peak - with_images), 1),
-        "launch_extra_vs_body": round(mib(peak - with_images) / body_mib, 2),
-    });
-    eprintln!("images: {v}");
+    let start = field("rss_start_kib")?;
+    let with_images = field("rss_with_images_kib")?;
+    let peak = field("peak_rss_kib")?;
+    let mib = |kib: f64| round(kib / 1024.0, 3);
+    let v = Images {
+        runs: runs.len() as u32,
+        request_body_mib: round(body / 1048576.0, 3),
+        images_in_memory_mib: mib(with_images - start),
+        launch_extra_mib: mib(peak - with_images),
+    };
+    eprintln!("images: {v:?}");
     Ok(v)
 }
