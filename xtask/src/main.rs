@@ -2,7 +2,8 @@
 //!
 //! Commands:
 //! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test.
-//! - `check-deps`: the architecture's dependency boundaries only.
+//! - `check-deps`: the architecture's dependency boundaries only: crate dependencies, import
+//!   circles between files, paths named in `docs/ARCHITECTURE.md`.
 //! - `scan-secrets [DIR]`: the key scan `ci` runs after the tests, over an existing TRACE
 //!   capture (default `target/trace-capture`).
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` (nightly), or `fuzz --replay` of their corpus
@@ -12,8 +13,11 @@ mod bench;
 mod check_deps;
 mod ci;
 mod cmd;
+mod doc_paths;
 mod fuzz;
+mod import_cycles;
 mod soak;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -46,7 +50,9 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          commands:\n  \
          ci           fmt check, clippy -D warnings, check-deps, all tests\n  \
-         check-deps   fail if core depends on IO crates or the emulator depends on core\n  \
+         check-deps   fail if core depends on IO crates, the emulator depends on core,\n               \
+         files of a crate import each other in a circle, or docs/ARCHITECTURE.md\n               \
+         names a path that does not exist\n  \
          scan-secrets [DIR] search a TRACE capture (default target/trace-capture) for the keys\n  \
          fuzz         [--seconds N] [--target NAME] run the fuzz targets (nightly);\n               \
          --replay replays the committed fuzz corpus on stable"
