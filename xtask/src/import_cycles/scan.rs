@@ -16,7 +16,7 @@ pub enum Root {
     SelfMod,
 }
 
-/// One path the file names, e.g. `crate::model::keys::parse_scopes` on line 241.
+/// One path the file names, e.g. `crate::model::keys::KeyEntry` on line 14.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathRef {
     /// Its first segment.
