@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nomic_agent::{AgentId, Fleet};
+use nomic_agent_emulator::TimeScale;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -27,6 +28,7 @@ struct Params {
 }
 
 async fn point(p: &Params, n: usize, fleet_mode: bool) -> BenchResult<CapacityRow> {
+    let ts = TimeScale::new(p.scale)?;
     let mut cfg = emu_config(p.scale, true);
     // Setting up N running agents is not what is measured: lift the Heavy tier for launches.
     cfg.rate_limits.heavy_per_minute = 10_000_000;
@@ -43,7 +45,7 @@ async fn point(p: &Params, n: usize, fleet_mode: bool) -> BenchResult<CapacityRo
     let (tx, mut rx) = mpsc::unbounded_channel::<(uuid::Uuid, Instant)>();
     let started = Instant::now();
     let tracker = if fleet_mode {
-        let client = sdk_client(&base, key, Some(p.scale), scaled_schedule(p.scale))?;
+        let client = sdk_client(&base, key, Some(p.scale), scaled_schedule(ts))?;
         let mut fleet = Fleet::new(&client);
         for id in &ids {
             fleet.track(id.to_string().parse::<AgentId>()?);
@@ -58,7 +60,6 @@ async fn point(p: &Params, n: usize, fleet_mode: bool) -> BenchResult<CapacityRo
         })
     } else {
         let client = raw_client();
-        let scale = p.scale;
         let mut handles = Vec::new();
         for (i, id) in ids.iter().enumerate() {
             let (client, tx, key) = (client.clone(), tx.clone(), key.to_owned());
@@ -69,13 +70,13 @@ async fn point(p: &Params, n: usize, fleet_mode: bool) -> BenchResult<CapacityRo
                 // Small per-agent phase offset, as independent launches would have.
                 let jitter = 1.0 + 0.1 * ((i % 21) as f64 / 10.0 - 1.0);
                 loop {
-                    tokio::time::sleep(Duration::from_secs_f64(delay * jitter * scale)).await;
+                    tokio::time::sleep(ts.duration(Duration::from_secs_f64(delay * jitter))).await;
                     delay = (delay * 2.0).min(30.0);
                     loop {
                         match raw_send(&client, http::Method::GET, &url, &key, None).await {
                             Ok((429, ra, _)) => {
-                                let s = ra.unwrap_or(1) as f64 * scale;
-                                tokio::time::sleep(Duration::from_secs_f64(s)).await;
+                                let wait = ts.duration(Duration::from_secs(ra.unwrap_or(1)));
+                                tokio::time::sleep(wait).await;
                             }
                             Ok((200, _, body)) => {
                                 let v: Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -99,7 +100,7 @@ async fn point(p: &Params, n: usize, fleet_mode: bool) -> BenchResult<CapacityRo
             }
         })
     };
-    let sim = |s: f64| Duration::from_secs_f64(s * p.scale);
+    let sim = |s: f64| ts.duration(Duration::from_secs_f64(s));
     tokio::time::sleep(sim(p.warmup_s)).await;
     // Complete agents evenly, spread over the id list.
     let to_complete = ((p.window_s / 60.0) * p.per_minute_done).round().max(1.0) as usize;

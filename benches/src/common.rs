@@ -14,7 +14,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use nomic_agent::{Client, PollSchedule, TierLimit, TierLimits};
-use nomic_agent_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use nomic_agent_emulator::{Emulator, EmulatorConfig, RunningEmulator, TimeScale};
 use serde_json::{Value, json};
 
 /// The result type of every benchmark.
@@ -144,18 +144,13 @@ pub fn emu_config(time_scale: f64, rate_limits: bool) -> EmulatorConfig {
 
 // ---- SDK clients ----------------------------------------------------------------------------
 
-/// Tier limits the SDK paces to: the documented rates divided by the time scale (so one
+/// Tier limits the SDK paces to: the documented rates on the emulator's time scale (so one
 /// simulated minute allows the documented count), burst 1. `None` scale: no pacing at all.
-pub fn tier_limits(time_scale: Option<f64>) -> TierLimits {
+pub fn tier_limits(time_scale: Option<TimeScale>) -> TierLimits {
     let mut t = TierLimits::default();
     match time_scale {
         Some(s) => {
-            let scale = |l: TierLimit| {
-                TierLimit::new(
-                    ((l.per_minute as f64) / s).round().min(u32::MAX as f64) as u32,
-                    1,
-                )
-            };
+            let scale = |l: TierLimit| TierLimit::new(s.per_minute(l.per_minute), 1);
             t.standard = scale(t.standard);
             t.heavy = scale(t.heavy);
             t.write = scale(t.write);
@@ -173,11 +168,11 @@ pub fn tier_limits(time_scale: Option<f64>) -> TierLimits {
 }
 
 /// The default poll schedule (2 s ×2 → 30 s, 10 % jitter) with every duration scaled.
-pub fn scaled_schedule(time_scale: f64) -> PollSchedule {
+pub fn scaled_schedule(time_scale: TimeScale) -> PollSchedule {
     let d = PollSchedule::default();
     PollSchedule::default()
-        .with_initial(d.initial.mul_f64(time_scale))
-        .with_max(d.max.mul_f64(time_scale))
+        .with_initial(time_scale.duration(d.initial))
+        .with_max(time_scale.duration(d.max))
 }
 
 /// An SDK client for the emulator. `time_scale`: pace to the scaled documented rates; `None`:
@@ -188,6 +183,7 @@ pub fn sdk_client(
     time_scale: Option<f64>,
     poll: PollSchedule,
 ) -> BenchResult<Client> {
+    let time_scale = time_scale.map(TimeScale::new).transpose()?;
     let mut b = Client::builder()
         .api_key(key)
         .base_url(base)
@@ -197,9 +193,8 @@ pub fn sdk_client(
         .request_deadline(Duration::from_secs(600));
     if let Some(s) = time_scale {
         b = b.followup_window(
-            Duration::from_secs(60).mul_f64(s),
-            Duration::from_millis(500)
-                .mul_f64(s)
+            s.duration(Duration::from_secs(60)),
+            s.duration(Duration::from_millis(500))
                 .max(Duration::from_micros(100)),
         );
     }
@@ -260,6 +255,7 @@ pub async fn raw_launch_many(
     concurrency: usize,
     time_scale: f64,
 ) -> BenchResult<Vec<uuid::Uuid>> {
+    let time_scale = TimeScale::new(time_scale)?;
     let client = raw_client();
     let url = format!("{base}/agents");
     let body = Bytes::from(serde_json::to_vec(&json!({"prompt": {"text": prompt}}))?);
@@ -281,8 +277,8 @@ pub async fn raw_launch_many(
                         raw_send(&client, http::Method::POST, &url, &key, Some(body.clone()))
                             .await?;
                     if status == 429 {
-                        let secs = ra.unwrap_or(1) as f64 * time_scale;
-                        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                        let wait = time_scale.duration(Duration::from_secs(ra.unwrap_or(1)));
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
                     if status != 201 {

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use nomic_agent::{LaunchRequest, PollSchedule};
+use nomic_agent_emulator::TimeScale;
 
 use crate::common::*;
 use crate::results::pacing::{Pacing, PacingClient, PacingRow, Tier};
@@ -30,8 +31,9 @@ async fn point(
     let target = raw_launch_many(&base, &key, "pacing [never]", 1, 1, scale).await?[0];
     let t429 = host.too_many();
     let start = Instant::now();
-    let window_start = start + Duration::from_secs_f64(warmup_s * scale);
-    let end = window_start + Duration::from_secs_f64(window_s * scale);
+    let ts = TimeScale::new(scale)?;
+    let window_start = start + ts.duration(Duration::from_secs_f64(warmup_s));
+    let end = window_start + ts.duration(Duration::from_secs_f64(window_s));
     let client = sdk_client(&base, &key, Some(scale), PollSchedule::default())?;
     let raw = raw_client();
     let mut tasks = Vec::new();
@@ -60,8 +62,8 @@ async fn point(
                     };
                     match raw_send(&raw, m, url, &key, b).await {
                         Ok((429, ra, _)) => {
-                            let s = ra.unwrap_or(1) as f64 * scale;
-                            tokio::time::sleep(Duration::from_secs_f64(s)).await;
+                            let wait = ts.duration(Duration::from_secs(ra.unwrap_or(1)));
+                            tokio::time::sleep(wait).await;
                             false
                         }
                         Ok((s, _, _)) => s < 300,

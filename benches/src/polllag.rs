@@ -10,6 +10,7 @@ use nomic_agent::{LaunchRequest, PollSchedule};
 use nomic_agent_core::request::ApiBase;
 use nomic_agent_core::turn::{Event, Turn, TurnConfig};
 use nomic_agent_core::wire::Timestamp;
+use nomic_agent_emulator::TimeScale;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -214,6 +215,7 @@ fn sim(quick: bool) -> Simulated {
 /// The same strategies through the SDK on the emulator, time-scaled.
 async fn on_emulator(quick: bool) -> BenchResult<OnEmulator> {
     let scale = 0.005;
+    let ts = TimeScale::new(scale)?;
     let k = if quick { 8 } else { 24 };
     let mut table = Vec::new();
     for (name, secs) in RUNS {
@@ -225,9 +227,9 @@ async fn on_emulator(quick: bool) -> BenchResult<OnEmulator> {
         let base = host.base_url();
         let mut cells = Vec::new();
         let strategies = [
-            ("sdk", scaled_schedule(scale)),
-            ("fixed_1s", scale_schedule(&fixed(1.0), scale)),
-            ("fixed_5s", scale_schedule(&fixed(5.0), scale)),
+            ("sdk", scaled_schedule(ts)),
+            ("fixed_1s", scale_schedule(&fixed(1.0), ts)),
+            ("fixed_5s", scale_schedule(&fixed(5.0), ts)),
         ];
         for (_, sched) in strategies {
             let client = sdk_client(&base, host.key(), None, sched)?;
@@ -237,8 +239,10 @@ async fn on_emulator(quick: bool) -> BenchResult<OnEmulator> {
                 let client = client.clone();
                 tasks.push(tokio::spawn(async move {
                     // Stagger the launches so the run phases are spread like real traffic.
-                    tokio::time::sleep(Duration::from_secs_f64(2.0 * scale * i as f64 / k as f64))
-                        .await;
+                    tokio::time::sleep(
+                        ts.duration(Duration::from_secs_f64(2.0 * i as f64 / k as f64)),
+                    )
+                    .await;
                     let agent = client
                         .launch(LaunchRequest::prompt(format!("lag probe {i}")))
                         .await?;
@@ -287,10 +291,10 @@ async fn on_emulator(quick: bool) -> BenchResult<OnEmulator> {
     })
 }
 
-fn scale_schedule(s: &PollSchedule, scale: f64) -> PollSchedule {
+fn scale_schedule(s: &PollSchedule, scale: TimeScale) -> PollSchedule {
     s.clone()
-        .with_initial(s.initial.mul_f64(scale))
-        .with_max(s.max.mul_f64(scale))
+        .with_initial(scale.duration(s.initial))
+        .with_max(scale.duration(s.max))
 }
 
 pub async fn bench(quick: bool) -> BenchResult<PollCostVsLag> {

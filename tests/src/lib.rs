@@ -13,7 +13,7 @@ use nomic_agent::{
     Client, ClientBuilder, PollSchedule, RetryAfterPolicy, RetryConfig, TierLimit, TierLimits,
 };
 use nomic_agent_emulator::{
-    DEFAULT_USER, Emulator, EmulatorConfig, KeyConfig, RunningEmulator, TlsConfig,
+    DEFAULT_USER, Emulator, EmulatorConfig, KeyConfig, RunningEmulator, TimeScale, TlsConfig,
 };
 
 pub use trace_capture::TRACE_CAPTURE_ENV;
@@ -61,15 +61,21 @@ pub async fn start(cfg: EmulatorConfig) -> RunningEmulator {
     Emulator::start(cfg).await.expect("the emulator starts")
 }
 
-/// `d` on time scale `scale`, at least 1 ms.
-pub fn scaled(d: Duration, scale: f64) -> Duration {
-    d.mul_f64(scale).max(Duration::from_millis(1))
+/// `scale` as the emulator's [`TimeScale`] (the suites only use finite scales > 0).
+pub fn time_scale(scale: f64) -> TimeScale {
+    TimeScale::new(scale).expect("a finite time scale > 0")
 }
 
-/// The documented tier rates (300/60/30/60 per minute, burst 1) on time scale `scale`: the
-/// emulator scales its limits the same way, so a client paced by these provokes no 429.
+/// `d` on time scale `scale`, at least 1 ms.
+pub fn scaled(d: Duration, scale: f64) -> Duration {
+    time_scale(scale).duration(d).max(Duration::from_millis(1))
+}
+
+/// The documented tier rates (300/60/30/60 per minute, burst 1) on time scale `scale`, as the
+/// emulator scales its own limits, so a client paced by these provokes no 429.
 pub fn tier_limits(scale: f64) -> TierLimits {
-    let per_min = |n: u32| TierLimit::new(((n as f64) / scale).floor() as u32, 1);
+    let scale = time_scale(scale);
+    let per_min = |n: u32| TierLimit::new(scale.per_minute(n), 1);
     TierLimits {
         standard: per_min(300),
         write: per_min(60),

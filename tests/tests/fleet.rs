@@ -27,7 +27,7 @@ async fn two_thousand_agents_without_a_429() {
         ..RateLimitConfig::default()
     };
     let emu = start(cfg).await;
-    let per_min = |n: u32| TierLimit::new((n as f64 / SCALE) as u32, 1);
+    let per_min = |n: u32| TierLimit::new(emu.time_scale().per_minute(n), 1);
     let c = builder(&emu, SCALE)
         .tier_limits(TierLimits {
             standard: per_min(300),

@@ -3,7 +3,8 @@
 //! Commands:
 //! - `ci`: format check, clippy with `-D warnings`, dependency boundaries, every test;
 //!   `ci --stress N [--burners K]` runs all of it N times beside K busy processes.
-//! - `check-deps`: the architecture's dependency boundaries only.
+//! - `check-deps`: the architecture's dependency boundaries only: crate dependencies, import
+//!   circles between files, paths named in `docs/ARCHITECTURE.md`.
 //! - `scan-secrets [DIR]`: the key scan `ci` runs after the tests, over an existing TRACE
 //!   capture (default `target/trace-capture`).
 //! - `fuzz`: the cargo-fuzz targets in `fuzz/` (nightly), or `fuzz --replay` of their corpus
@@ -13,9 +14,12 @@ mod bench;
 mod check_deps;
 mod ci;
 mod cmd;
+mod doc_paths;
 mod fuzz;
+mod import_cycles;
 mod soak;
 mod stress;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -55,7 +59,9 @@ fn print_help() {
          commands:\n  \
          ci           fmt check, clippy -D warnings, check-deps, all tests\n  \
          ci --stress N [--burners K]  the whole ci N times beside K (2) busy processes\n  \
-         check-deps   fail if core depends on IO crates or the emulator depends on core\n  \
+         check-deps   fail if core depends on IO crates, the emulator depends on core,\n               \
+         files of a crate import each other in a circle, or docs/ARCHITECTURE.md\n               \
+         names a path that does not exist\n  \
          scan-secrets [DIR] search a TRACE capture (default target/trace-capture) for the keys\n  \
          fuzz         [--seconds N] [--target NAME] run the fuzz targets (nightly);\n               \
          --replay replays the committed fuzz corpus on stable"

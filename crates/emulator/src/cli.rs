@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::{DEFAULT_KEY, EmulatorConfig, TlsConfig};
+use crate::control_token::{ControlToken, ENV_CONTROL_TOKEN};
+use crate::server::WARNING_TARGET;
 use crate::{Emulator, EmulatorError};
 
 /// Command-line arguments (flags override the config file).
@@ -31,6 +33,10 @@ pub struct EmulatorArgs {
     /// `{"route":"/agents","method":"POST","fault":{"kind":"resetAfter"},"count":1}`.
     #[arg(long = "fault", value_name = "JSON")]
     pub faults: Vec<String>,
+    /// Require this token on the /_emulator/ control routes (`Authorization: Bearer TOKEN`);
+    /// without it they are open to anyone who can reach the address.
+    #[arg(long, value_name = "TOKEN", env = ENV_CONTROL_TOKEN, hide_env_values = true)]
+    pub control_token: Option<ControlToken>,
 }
 
 impl EmulatorArgs {
@@ -57,6 +63,9 @@ impl EmulatorArgs {
         if let Some(s) = self.seed {
             cfg.seed = s;
         }
+        if let Some(t) = &self.control_token {
+            cfg.control_token = Some(t.clone());
+        }
         for f in &self.faults {
             let rule = serde_json::from_str(f)
                 .map_err(|e| EmulatorError::Config(format!("--fault {f}: {e}")))?;
@@ -71,6 +80,13 @@ impl EmulatorArgs {
 pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let cfg = args.to_config()?;
     let emu = Emulator::start(cfg).await?;
+    // Start logged it at warn level; say it on stderr too unless a subscriber already shows it
+    // (the `nomic-agent` command's log does), so it appears once.
+    if let Some(w) = emu.control_warning()
+        && !tracing::enabled!(target: WARNING_TARGET, tracing::Level::WARN)
+    {
+        eprintln!("warning: {w}");
+    }
     println!("nomic-agent-emulator listening on {}", emu.base_url());
     if emu.default_key().is_some() {
         // The built-in key is a public, local-only constant; configured keys are never printed.

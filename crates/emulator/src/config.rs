@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::control_token::ControlToken;
 use crate::faults::FaultRule;
+use crate::time_scale::TimeScale;
 
 /// The well-known key the emulator always accepts unless `includeDefaultKey` is false.
 pub const DEFAULT_KEY: &str = "npk_emulator_local";
@@ -48,6 +50,9 @@ pub struct EmulatorConfig {
     pub limits: LimitsConfig,
     /// Fault rules active from the start.
     pub faults: Vec<FaultRule>,
+    /// When set, the `/_emulator/` control routes require `Authorization: Bearer <token>`;
+    /// otherwise they are open (and the emulator warns when it listens beyond loopback).
+    pub control_token: Option<ControlToken>,
 }
 
 impl Default for EmulatorConfig {
@@ -68,6 +73,7 @@ impl Default for EmulatorConfig {
             spend: SpendConfig::default(),
             limits: LimitsConfig::default(),
             faults: Vec::new(),
+            control_token: None,
         }
     }
 }
@@ -94,6 +100,24 @@ pub struct KeyConfig {
     pub user: String,
     /// Scopes: `developer`, `developer:agent`, `developer:files`.
     pub scopes: Vec<String>,
+}
+
+impl KeyConfig {
+    /// Checks the key: a non-empty secret and user, and scopes that are non-empty words.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.key.is_empty() || self.user.is_empty() {
+            return Err(format!(
+                "key {:?} needs a non-empty key and user",
+                self.name
+            ));
+        }
+        for s in &self.scopes {
+            if s.is_empty() || s.chars().any(char::is_whitespace) {
+                return Err(format!("invalid scope {s:?}"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for KeyConfig {
@@ -249,12 +273,7 @@ impl EmulatorConfig {
     /// Checks values that serde cannot.
     pub fn validate(&self) -> Result<(), crate::EmulatorError> {
         let bad = |m: String| Err(crate::EmulatorError::Config(m));
-        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
-            return bad(format!(
-                "timeScale must be finite and > 0, got {}",
-                self.time_scale
-            ));
-        }
+        TimeScale::new(self.time_scale)?;
         let r = &self.rate_limits;
         if r.standard_per_minute == 0 || r.heavy_per_minute == 0 || r.write_per_minute == 0 {
             return bad("rate limits must be at least 1 per minute".into());
@@ -271,14 +290,54 @@ impl EmulatorConfig {
             }
         }
         for k in &self.keys {
-            if k.key.is_empty() || k.user.is_empty() {
-                return bad(format!("key {:?} needs a non-empty key and user", k.name));
-            }
-            crate::model::keys::parse_scopes(&k.scopes).map_err(crate::EmulatorError::Config)?;
+            k.validate().map_err(crate::EmulatorError::Config)?;
         }
         for rule in &self.faults {
             rule.validate().map_err(crate::EmulatorError::Config)?;
         }
         Ok(())
+    }
+
+    /// Whether the control routes are reachable from other hosts without a token: the
+    /// listening address is not loopback and no [`EmulatorConfig::control_token`] is set.
+    pub fn control_routes_exposed(&self) -> bool {
+        self.control_token.is_none() && !self.listen.ip().is_loopback()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(key: &str, user: &str, scopes: &[&str]) -> KeyConfig {
+        KeyConfig {
+            key: key.into(),
+            name: "n".into(),
+            user: user.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn keys_are_checked() {
+        assert!(key("k", "u", &["developer"]).validate().is_ok());
+        assert!(key("", "u", &["developer"]).validate().is_err());
+        assert!(key("k", "", &["developer"]).validate().is_err());
+        assert!(key("k", "u", &[""]).validate().is_err());
+        assert!(key("k", "u", &["a b"]).validate().is_err());
+    }
+
+    #[test]
+    fn exposed_only_beyond_loopback_without_a_token() {
+        let at = |listen: &str, token: Option<&str>| EmulatorConfig {
+            listen: listen.parse().unwrap(),
+            control_token: token.map(|t| ControlToken::new(t).unwrap()),
+            ..EmulatorConfig::default()
+        };
+        assert!(!at("127.0.0.1:0", None).control_routes_exposed());
+        assert!(!at("[::1]:0", None).control_routes_exposed());
+        assert!(at("0.0.0.0:0", None).control_routes_exposed());
+        assert!(at("192.168.1.2:8080", None).control_routes_exposed());
+        assert!(!at("0.0.0.0:0", Some("t")).control_routes_exposed());
     }
 }

@@ -1,4 +1,5 @@
-//! Control and introspection endpoints under `/_emulator/` (no auth, JSON; not the Nomic API).
+//! Control and introspection endpoints under `/_emulator/` (JSON; not the Nomic API). Open, or
+//! behind the configured control token.
 
 use std::time::Duration;
 
@@ -11,7 +12,9 @@ use crate::config::{KeyConfig, WorkflowConfig};
 use crate::faults::FaultRule;
 use crate::http::json::read_json;
 use crate::http::{ApiError, RespBody, json_response};
-use crate::server::Shared;
+use crate::routes::{bearer, path_uuid};
+use crate::shared::Shared;
+use crate::time_scale::TimeScale;
 
 const MAX_CONTROL_BODY: u64 = 1024 * 1024;
 
@@ -62,6 +65,16 @@ fn ok(v: Value) -> Result<Response<RespBody>, ApiError> {
 
 /// Handles one control request.
 pub async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<RespBody> {
+    if let Some(token) = &shared.initial.control_token
+        && !bearer(&req).is_some_and(|presented| token.matches(presented))
+    {
+        // Never the presented value: it may be a near miss of the real token.
+        tracing::debug!(
+            path = req.uri().path(),
+            "control request refused: no valid control token"
+        );
+        return ApiError::control_unauthorized().into_response();
+    }
     match route(shared, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -96,14 +109,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<RespB
         }
         (Method::POST, ["keys"]) => {
             let k: KeyConfig = parse(body(req).await?)?;
-            if k.key.is_empty() || k.user.is_empty() {
-                return Err(ApiError::bad_request(
-                    vec![],
-                    "key and user must not be empty",
-                ));
-            }
-            crate::model::keys::parse_scopes(&k.scopes)
-                .map_err(|m| ApiError::bad_request(vec![], m))?;
+            k.validate().map_err(|m| ApiError::bad_request(vec![], m))?;
             shared.lock().keys.add(&k);
             // Never echo the secret.
             ok(json!({ "name": k.name, "user": k.user, "scopes": k.scopes }))
@@ -127,13 +133,10 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<RespB
         }
         (Method::POST, ["time-scale"]) => {
             let t: TimeScaleBody = parse(body(req).await?)?;
-            if !(t.time_scale.is_finite() && t.time_scale > 0.0) {
-                return Err(ApiError::bad_request(
-                    vec!["timeScale".into()],
-                    "must be finite and > 0",
-                ));
-            }
-            shared.lock().set_time_scale(t.time_scale);
+            let scale = TimeScale::new(t.time_scale).map_err(|_| {
+                ApiError::bad_request(vec!["timeScale".into()], "must be finite and > 0")
+            })?;
+            shared.lock().set_time_scale(scale);
             ok(json!({ "timeScale": t.time_scale }))
         }
         (Method::POST, ["clock", "advance"]) => {
@@ -147,7 +150,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<RespB
         }
         (Method::GET, ["files"]) => ok(json!({ "data": shared.lock().files_json() })),
         (Method::POST, ["agents", id, "complete"]) => {
-            let id = crate::routes::path_uuid(id, "id")?;
+            let id = path_uuid(id, "id")?;
             let now = shared.clock.now_ms();
             let v = shared.lock().complete(id, now, &shared.public_origin)?;
             ok(json!({ "data": v }))

@@ -27,6 +27,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 mod control;
+mod control_token;
 mod error;
 pub mod faults;
 pub mod http;
@@ -36,6 +37,8 @@ pub mod ratelimit;
 pub mod rng;
 mod routes;
 mod server;
+mod shared;
+mod time_scale;
 mod tls;
 
 pub use clock::Clock;
@@ -43,8 +46,10 @@ pub use config::{
     DEFAULT_KEY, DEFAULT_USER, EmulatorConfig, KeyConfig, LifecycleConfig, LimitsConfig,
     RateLimitConfig, SlotConfig, SpendConfig, TlsConfig, WorkflowConfig,
 };
+pub use control_token::{ControlToken, ENV_CONTROL_TOKEN};
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultRule};
 pub use introspection::{Counters, RequestLogEntry};
 pub use model::SpendState;
 pub use server::{Emulator, RunningEmulator};
+pub use time_scale::TimeScale;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::config::RateLimitConfig;
+use crate::time_scale::TimeScale;
 
 /// Rate tiers of the Nomic API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,11 +59,11 @@ impl RateLimiter {
         tier: Tier,
         now: u64,
         cfg: &RateLimitConfig,
-        scale: f64,
+        scale: TimeScale,
     ) -> Decision {
         let limit = tier.limit(cfg);
         let burst = u64::from(cfg.burst.unwrap_or(limit));
-        let interval = ((60.0 * NANOS as f64 / f64::from(limit)) * scale).max(1.0) as u64;
+        let interval = scale.emission_interval_nanos(limit);
         let window = burst * interval;
         let key = (user.to_owned(), tier);
         let tat = self.tat.get(&key).copied().unwrap_or(now).max(now);
@@ -106,21 +107,27 @@ mod tests {
         let c = cfg(None);
         let t0 = 1_000 * NANOS;
         for i in 0..30 {
-            let d = r.check("u", Tier::Heavy, t0, &c, 1.0);
+            let d = r.check("u", Tier::Heavy, t0, &c, TimeScale::REAL);
             assert!(d.allowed, "request {i}");
             assert_eq!(d.remaining, 29 - i);
             assert_eq!(d.limit, 30);
         }
-        let d = r.check("u", Tier::Heavy, t0, &c, 1.0);
+        let d = r.check("u", Tier::Heavy, t0, &c, TimeScale::REAL);
         assert!(!d.allowed);
         assert_eq!(d.retry_after_secs, Some(2));
         assert_eq!(d.reset_unix, 1_060);
         // Another user and another tier are independent.
-        assert!(r.check("v", Tier::Heavy, t0, &c, 1.0).allowed);
-        assert!(r.check("u", Tier::Write, t0, &c, 1.0).allowed);
+        assert!(r.check("v", Tier::Heavy, t0, &c, TimeScale::REAL).allowed);
+        assert!(r.check("u", Tier::Write, t0, &c, TimeScale::REAL).allowed);
         // One emission interval later one more fits.
-        assert!(r.check("u", Tier::Heavy, t0 + 2 * NANOS, &c, 1.0).allowed);
-        assert!(!r.check("u", Tier::Heavy, t0 + 2 * NANOS, &c, 1.0).allowed);
+        assert!(
+            r.check("u", Tier::Heavy, t0 + 2 * NANOS, &c, TimeScale::REAL)
+                .allowed
+        );
+        assert!(
+            !r.check("u", Tier::Heavy, t0 + 2 * NANOS, &c, TimeScale::REAL)
+                .allowed
+        );
     }
 
     #[test]
@@ -128,15 +135,13 @@ mod tests {
         let mut r = RateLimiter::default();
         let c = cfg(Some(2));
         let t0 = 5 * NANOS;
-        assert!(r.check("u", Tier::Standard, t0, &c, 0.001).allowed);
-        assert!(r.check("u", Tier::Standard, t0, &c, 0.001).allowed);
-        let d = r.check("u", Tier::Standard, t0, &c, 0.001);
+        let fast = TimeScale::new(0.001).unwrap();
+        assert!(r.check("u", Tier::Standard, t0, &c, fast).allowed);
+        assert!(r.check("u", Tier::Standard, t0, &c, fast).allowed);
+        let d = r.check("u", Tier::Standard, t0, &c, fast);
         assert!(!d.allowed);
         assert_eq!(d.retry_after_secs, Some(1), "never below one second");
         // Scaled: 200 ms × 0.001 = 200 µs per request.
-        assert!(
-            r.check("u", Tier::Standard, t0 + 200_000, &c, 0.001)
-                .allowed
-        );
+        assert!(r.check("u", Tier::Standard, t0 + 200_000, &c, fast).allowed);
     }
 }

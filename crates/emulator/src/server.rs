@@ -2,7 +2,7 @@
 //! logging, and the [`RunningEmulator`] handle.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -18,37 +18,15 @@ use tokio::sync::watch;
 use crate::clock::{Clock, format_rfc3339_ms};
 use crate::config::{DEFAULT_KEY, EmulatorConfig, KeyConfig, WorkflowConfig};
 use crate::control;
+use crate::control_token::ENV_CONTROL_TOKEN;
 use crate::faults::{Fault, FaultRule};
 use crate::http::{ApiError, RespBody};
 use crate::introspection::{Counters, RequestLogEntry};
-use crate::model::{SpendState, State};
+use crate::model::SpendState;
 use crate::routes::{self, Matched};
+use crate::shared::Shared;
+use crate::time_scale::TimeScale;
 use crate::{EmulatorError, tls};
-
-/// State shared by every connection.
-#[derive(Debug)]
-pub struct Shared {
-    state: Mutex<State>,
-    /// The emulator clock.
-    pub clock: Arc<Clock>,
-    /// Origin used in agent `url`s.
-    pub public_origin: String,
-    /// The configuration at start (for reset).
-    pub initial: EmulatorConfig,
-}
-
-impl Shared {
-    /// Locks the state; a panic elsewhere never wedges the emulator.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Back to the configuration at start (agents, files, counters, faults, keys, time scale).
-    pub fn reset(&self) {
-        let fresh = State::new(&self.initial, self.clock.now_ms());
-        *self.lock() = fresh;
-    }
-}
 
 /// Closing the connection without a response (an injected reset).
 #[derive(Debug)]
@@ -82,6 +60,12 @@ impl Emulator {
         let tls = config.tls.as_ref().map(tls::build).transpose()?;
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
+        let control_warning = config
+            .control_routes_exposed()
+            .then(|| exposed_control_warning(local_addr));
+        if let Some(w) = &control_warning {
+            tracing::warn!(target: WARNING_TARGET, "{w}");
+        }
         let scheme = if tls.is_some() { "https" } else { "http" };
         let host = match local_addr {
             SocketAddr::V4(a) if tls.is_some() && a.ip().is_loopback() => {
@@ -97,12 +81,7 @@ impl Emulator {
             .public_origin
             .clone()
             .unwrap_or_else(|| origin.clone());
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(&config, clock.now_ms())),
-            clock,
-            public_origin,
-            initial: config.clone(),
-        });
+        let shared = Arc::new(Shared::new(config.clone(), clock, public_origin));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -127,10 +106,23 @@ impl Emulator {
             origin,
             ca_pem: tls.map(|t| t.ca_pem),
             include_default_key: config.include_default_key,
+            control_warning,
             stop_tx,
             task: Some(task),
         })
     }
+}
+
+/// The target of the emulator's start-up warnings, so a command can ask whether a subscriber
+/// shows them before printing them itself.
+pub(crate) const WARNING_TARGET: &str = "nomic_agent_emulator";
+
+fn exposed_control_warning(addr: SocketAddr) -> String {
+    format!(
+        "the emulator listens on {addr}, beyond loopback, and its /_emulator/ control routes are \
+         unauthenticated: anyone who can reach it can reset it, add API keys and inject faults; \
+         set a control token (--control-token or {ENV_CONTROL_TOKEN}) to require one"
+    )
 }
 
 async fn accept_loop(
@@ -351,6 +343,7 @@ pub struct RunningEmulator {
     origin: String,
     ca_pem: Option<String>,
     include_default_key: bool,
+    control_warning: Option<String>,
     stop_tx: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -374,6 +367,12 @@ impl RunningEmulator {
     /// The built-in key (`npk_emulator_local`), when enabled.
     pub fn default_key(&self) -> Option<&'static str> {
         self.include_default_key.then_some(DEFAULT_KEY)
+    }
+
+    /// The warning given at start when the control routes are open beyond loopback (no
+    /// control token, a non-loopback listening address); `None` otherwise.
+    pub fn control_warning(&self) -> Option<&str> {
+        self.control_warning.as_deref()
     }
 
     /// The CA certificate (PEM) to trust, when serving TLS.
@@ -407,13 +406,15 @@ impl RunningEmulator {
 
     /// Changes the time scale for turns and rate limits from now on.
     pub fn set_time_scale(&self, scale: f64) -> Result<(), EmulatorError> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(EmulatorError::Config(format!(
-                "time scale must be finite and > 0, got {scale}"
-            )));
-        }
+        let scale = TimeScale::new(scale)?;
         self.shared.lock().set_time_scale(scale);
         Ok(())
+    }
+
+    /// The current time scale: scale a client's poll delays, windows and tier rates by it to
+    /// match this emulator (see [`TimeScale`]).
+    pub fn time_scale(&self) -> TimeScale {
+        self.shared.lock().time_scale
     }
 
     /// Sets a user's spend cap (`None`: unlimited) and whether it counts as reached.
@@ -427,12 +428,7 @@ impl RunningEmulator {
 
     /// Adds (or replaces) an API key.
     pub fn add_key(&self, key: KeyConfig) -> Result<(), EmulatorError> {
-        if key.key.is_empty() || key.user.is_empty() {
-            return Err(EmulatorError::Config(
-                "a key needs a non-empty key and user".into(),
-            ));
-        }
-        crate::model::keys::parse_scopes(&key.scopes).map_err(EmulatorError::Config)?;
+        key.validate().map_err(EmulatorError::Config)?;
         self.shared.lock().keys.add(&key);
         Ok(())
     }

@@ -1,15 +1,175 @@
-//! Control endpoints, request log, counters, hardening, graceful shutdown and the binary.
+//! Control endpoints, the control token and the exposure warning, request log, counters,
+//! hardening, graceful shutdown and the binary.
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 use nomic_agent_emulator::cli::EmulatorArgs;
-use nomic_agent_emulator::{Emulator, EmulatorConfig, Fault, FaultRule};
+use nomic_agent_emulator::{
+    ControlToken, ENV_CONTROL_TOKEN, Emulator, EmulatorConfig, Fault, FaultRule,
+};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The phrase of the start-up warning about open control routes.
+const EXPOSED: &str = "control routes are unauthenticated";
+/// A control token that must never show up in any log line.
+const TOKEN: &str = "ctl_SENTINEL_7d1e9a";
+
+/// Everything the tracing subscriber installed by [`Captured::install`] writes, at every level.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// A TRACE subscriber for this thread (the current-thread test runtime runs every task
+    /// of the test here, the emulator's included).
+    fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn take(&self) -> String {
+        String::from_utf8_lossy(&std::mem::take(&mut *self.0.lock().unwrap())).into_owned()
+    }
+}
+
+fn listening(addr: &str, token: Option<&str>) -> EmulatorConfig {
+    EmulatorConfig {
+        listen: addr.parse().unwrap(),
+        control_token: token.map(|t| ControlToken::new(t).unwrap()),
+        ..no_limits()
+    }
+}
+
+#[tokio::test]
+async fn control_routes_are_open_on_loopback_without_a_token() {
+    let emu = Emulator::start(listening("127.0.0.1:0", None))
+        .await
+        .unwrap();
+    assert_eq!(emu.control_warning(), None);
+    assert_eq!(control(&emu, "GET", "/counters", None).await.status, 200);
+    assert_eq!(control(&emu, "POST", "/reset", None).await.status, 200);
+    // Any Authorization header is ignored there, even a wrong token.
+    let r = control_as(&emu, Some("whatever"), "GET", "/faults", None).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn a_control_token_is_required_once_set_and_never_logged() {
+    let log = Captured::default();
+    let _guard = log.install();
+    let emu = Emulator::start(listening("127.0.0.1:0", Some(TOKEN)))
+        .await
+        .unwrap();
+    let before = emu.counters();
+    api(&emu, "GET", "/workflows", None).await;
+
+    for (presented, why) in [
+        (None, "no token"),
+        (Some("ctl_SENTINEL_7d1e9"), "a prefix"),
+        (Some("ctl_SENTINEL_7d1e9b"), "one byte off"),
+        (Some("npk_emulator_local"), "an API key"),
+    ] {
+        let r = control_as(&emu, presented, "POST", "/reset", None).await;
+        assert_eq!(r.status, 401, "{why}");
+        let body = r.json();
+        assert_eq!(body["code"], "unauthorized", "{why}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("control token"),
+            "{body}"
+        );
+        assert_eq!(r.header("content-type"), Some("application/json"));
+    }
+    // Nothing was reset by the refused calls.
+    assert_ne!(emu.counters(), before);
+    // Another scheme is refused too.
+    let r = try_send(
+        &emu,
+        "GET",
+        "/_emulator/counters",
+        &[("authorization", format!("Basic {TOKEN}"))],
+        bytes::Bytes::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 401);
+
+    let r = control_as(&emu, Some(TOKEN), "GET", "/counters", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        control_as(&emu, Some(TOKEN), "POST", "/reset", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(emu.counters(), before, "the authorized reset ran");
+    // The API routes keep their own keys.
+    assert_eq!(api(&emu, "GET", "/workflows", None).await.status, 200);
+    assert_eq!(emu.control_warning(), None);
+
+    emu.shutdown().await;
+    let text = log.take();
+    assert_eq!(
+        text.matches("control request refused").count(),
+        5,
+        "every refusal is logged: {text}"
+    );
+    assert!(!text.contains(TOKEN), "the token was logged: {text}");
+    assert!(!format!("{:?}", listening("127.0.0.1:0", Some(TOKEN))).contains(TOKEN));
+}
+
+#[tokio::test]
+async fn beyond_loopback_without_a_token_warns_once_at_warn_level() {
+    let log = Captured::default();
+    let _guard = log.install();
+    let open = Emulator::start(listening("0.0.0.0:0", None)).await.unwrap();
+    let text = log.take();
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains(EXPOSED)).collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(warnings[0].contains("WARN"), "{}", warnings[0]);
+    assert!(warnings[0].contains(ENV_CONTROL_TOKEN), "{}", warnings[0]);
+    assert!(open.control_warning().is_some_and(|w| w.contains(EXPOSED)));
+    // Still open: the warning does not change what the routes do.
+    assert_eq!(control(&open, "GET", "/counters", None).await.status, 200);
+
+    // With a token, or on loopback, nothing to warn about.
+    let guarded = Emulator::start(listening("0.0.0.0:0", Some(TOKEN)))
+        .await
+        .unwrap();
+    let local = Emulator::start(listening("127.0.0.1:0", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (guarded.control_warning(), local.control_warning()),
+        (None, None)
+    );
+    assert_eq!(
+        control(&guarded, "GET", "/counters", None).await.status,
+        401
+    );
+    let text = log.take();
+    assert!(!text.contains(EXPOSED), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+}
 
 #[tokio::test]
 async fn control_endpoints_and_introspection() {
@@ -233,8 +393,22 @@ fn config_file_and_flags() {
         seed: Some(9),
         config: Some(path.clone()),
         faults: vec![r#"{"fault": {"kind": "latency", "ms": 5}, "probability": 0.5}"#.into()],
+        control_token: None,
     };
     let cfg = args.to_config().unwrap();
+    assert_eq!(cfg.control_token, None);
+    let with_token = EmulatorArgs {
+        control_token: Some(TOKEN.parse().unwrap()),
+        ..args.clone()
+    };
+    assert_eq!(
+        with_token.to_config().unwrap().control_token,
+        Some(ControlToken::new(TOKEN).unwrap())
+    );
+    assert!(
+        !format!("{with_token:?}").contains(TOKEN),
+        "redacted in Debug"
+    );
     assert_eq!(
         (cfg.seed, cfg.time_scale, cfg.lifecycle.stale_window_ms),
         (9, 0.01, 0)
@@ -280,6 +454,7 @@ fn binary_prints_base_url_and_default_key() {
             "--seed",
             "3",
         ])
+        .env_remove(ENV_CONTROL_TOKEN)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -297,11 +472,102 @@ fn binary_prints_base_url_and_default_key() {
         .trim_end_matches("/api/v0")
         .to_owned();
     let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
-    use std::io::{Read, Write};
     write!(tcp, "GET /api/v0/workflows HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\nconnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     tcp.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// The emulator binary on `listen` with `env` and `args`; returns its port, a control
+/// request's status without and with `token`, and its whole stderr.
+fn run_binary(
+    listen: &str,
+    env: Option<&str>,
+    args: &[&str],
+    token: Option<&str>,
+) -> (u16, u16, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nomic-agent-emulator"));
+    cmd.args(["--listen", listen])
+        .args(args)
+        .env_remove(ENV_CONTROL_TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(v) = env {
+        cmd.env(ENV_CONTROL_TOKEN, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let port: u16 = first
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches("/api/v0").parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    let status = |bearer: Option<&str>| {
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let auth = bearer.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+        write!(
+            tcp,
+            "GET /_emulator/counters HTTP/1.1\r\nhost: x\r\n{auth}connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).unwrap();
+        out[9..12].parse::<u16>().unwrap()
+    };
+    let (without, with) = (status(None), status(token));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (without, with, stderr)
+}
+
+#[test]
+fn binary_warns_on_stderr_once_when_the_control_routes_are_exposed() {
+    let (without, _, stderr) = run_binary("0.0.0.0:0", None, &[], None);
+    assert_eq!(without, 200, "open without a token");
+    assert_eq!(stderr.matches(EXPOSED).count(), 1, "{stderr}");
+    assert!(stderr.starts_with("warning: "), "{stderr}");
+
+    let (_, _, quiet) = run_binary("127.0.0.1:0", None, &[], None);
+    assert!(!quiet.contains(EXPOSED), "loopback: {quiet}");
+}
+
+#[test]
+fn binary_takes_the_control_token_from_the_flag_or_the_environment() {
+    let (without, with, stderr) = run_binary("0.0.0.0:0", Some(TOKEN), &[], Some(TOKEN));
+    assert_eq!((without, with), (401, 200), "from {ENV_CONTROL_TOKEN}");
+    assert!(!stderr.contains(EXPOSED), "a token: no warning: {stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+
+    // The flag wins over the environment.
+    let (without, with, stderr) = run_binary(
+        "127.0.0.1:0",
+        Some("from_env"),
+        &["--control-token", TOKEN],
+        Some(TOKEN),
+    );
+    assert_eq!((without, with), (401, 200), "from --control-token");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+
+    // A token that cannot travel in a header is a usage error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nomic-agent-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--control-token", "two words"])
+        .env_remove(ENV_CONTROL_TOKEN)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("control token"), "{err}");
 }

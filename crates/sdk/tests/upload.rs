@@ -6,7 +6,7 @@ use nomic_agent_emulator::{Emulator, EmulatorConfig};
 
 #[tokio::test]
 async fn upload_path_with_places_the_file_and_guesses_its_type() {
-    // On a 0.01 time scale the emulator allows 100× the heavy rate (30/min) that uploads use; pace to match.
+    // On a 0.01 time scale the emulator allows 100× the heavy rate that uploads use; pace to match.
     let emu = Emulator::start(EmulatorConfig {
         time_scale: 0.01,
         ..EmulatorConfig::default()
@@ -17,7 +17,11 @@ async fn upload_path_with_places_the_file_and_guesses_its_type() {
         .api_key(emu.default_key().expect("default key enabled"))
         .base_url(emu.base_url())
         .tier_limits(TierLimits {
-            heavy: TierLimit::new(3000, 1),
+            heavy: TierLimit::new(
+                emu.time_scale()
+                    .per_minute(TierLimits::default().heavy.per_minute),
+                1,
+            ),
             ..TierLimits::default()
         })
         .build()

@@ -43,7 +43,6 @@ mod body;
 mod config;
 mod connector;
 mod dispatch;
-mod endpoint;
 mod error;
 mod lower;
 mod meta;

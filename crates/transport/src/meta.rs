@@ -2,6 +2,7 @@
 //! and what the stages know about a request.
 
 use http::{Extensions, Method};
+use nomic_agent_core::request::Endpoint;
 use nomic_agent_core::wire::AgentId;
 use nomic_agent_core::{RequestKind, Tier};
 
@@ -35,8 +36,14 @@ impl RequestMeta {
     /// custom call: Standard tier, a read for GET/HEAD, else treated as non-idempotent (resent
     /// only when not sent).
     pub(crate) fn take(method: &Method, ext: &mut Extensions) -> RequestMeta {
-        if let Some(meta) = crate::endpoint::take_from_extensions(ext) {
-            return meta;
+        // Taken out, not read, so the copies made for retries do not carry them.
+        if let Some(endpoint) = ext.remove::<Endpoint>() {
+            return RequestMeta {
+                tier: endpoint.tier(),
+                kind: endpoint.kind(),
+                route: endpoint.route_template(),
+                agent_id: ext.remove::<AgentId>(),
+            };
         }
         let kind = if matches!(*method, Method::GET | Method::HEAD) {
             RequestKind::Read

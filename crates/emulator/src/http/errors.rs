@@ -85,6 +85,15 @@ impl ApiError {
         )
     }
 
+    /// 401 from a control route that requires the control token.
+    pub fn control_unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Missing or invalid emulator control token",
+        )
+    }
+
     /// 403 naming the missing scope.
     pub fn forbidden(scope: &str) -> Self {
         Self::new(

@@ -8,6 +8,7 @@ use super::script::{AnswerInput, Markers, answer};
 use crate::clock::format_rfc3339_ms;
 use crate::config::LifecycleConfig;
 use crate::rng::derived_uuid;
+use crate::time_scale::TimeScale;
 
 /// Agent status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,18 +104,11 @@ impl Turn {
         image_types: Vec<String>,
         start_ms: u64,
         lc: &LifecycleConfig,
-        scale: f64,
+        scale: TimeScale,
     ) -> Self {
         let markers = Markers::parse(prompt.as_deref().unwrap_or(""));
         let mult = if markers.slow { 10 } else { 1 };
-        // A non-zero phase lasts at least 1 ms so every transition gets its own timestamp.
-        let d = |nominal: u64| -> u64 {
-            if nominal == 0 {
-                0
-            } else {
-                ((nominal * mult) as f64 * scale).round().max(1.0) as u64
-            }
-        };
+        let d = |nominal: u64| scale.phase_ms(nominal * mult);
         let running_ms = start_ms + d(lc.waiting_ms);
         let run = d(lc.running_ms);
         let (tool_ms, end) = if markers.tool {
@@ -491,7 +485,7 @@ mod tests {
                 vec![],
                 1000,
                 &lc(),
-                1.0,
+                TimeScale::REAL,
             )],
             deleted: false,
             artifact_ids: (Uuid::from_u128(3), Uuid::from_u128(4)),

@@ -27,16 +27,6 @@ impl KeyEntry {
     }
 }
 
-/// Checks scope strings: non-empty, no white space.
-pub fn parse_scopes(scopes: &[String]) -> Result<(), String> {
-    for s in scopes {
-        if s.is_empty() || s.chars().any(char::is_whitespace) {
-            return Err(format!("invalid scope {s:?}"));
-        }
-    }
-    Ok(())
-}
-
 /// All keys by secret.
 #[derive(Debug, Default)]
 pub struct Keys {
@@ -100,12 +90,5 @@ mod tests {
         assert!(!f.allows("developer:agent"));
         assert!(!entry(&["develop"]).allows("developer:agent"));
         assert!(!entry(&["developer:agent"]).allows("developer"));
-    }
-
-    #[test]
-    fn scopes_are_checked() {
-        assert!(parse_scopes(&["developer".into()]).is_ok());
-        assert!(parse_scopes(&["".into()]).is_err());
-        assert!(parse_scopes(&["a b".into()]).is_err());
     }
 }

@@ -21,6 +21,7 @@ use crate::introspection::{Counters, RequestLog};
 use crate::issue_path;
 use crate::ratelimit::RateLimiter;
 use crate::rng::Rng;
+use crate::time_scale::TimeScale;
 use agents::{Agent, FileRef, Status, Turn};
 use files::FileRec;
 use keys::{KeyEntry, Keys};
@@ -81,7 +82,7 @@ pub struct State {
     /// Live configuration (lifecycle, limits, rate limits).
     pub config: EmulatorConfig,
     /// Current time scale.
-    pub time_scale: f64,
+    pub time_scale: TimeScale,
     rng: Rng,
     /// API keys.
     pub keys: Keys,
@@ -108,7 +109,8 @@ impl State {
     pub fn new(config: &EmulatorConfig, now: u64) -> Self {
         let mut s = Self {
             config: config.clone(),
-            time_scale: config.time_scale,
+            // `EmulatorConfig::validate` refused a bad scale before any state is built.
+            time_scale: TimeScale::new(config.time_scale).unwrap_or(TimeScale::REAL),
             rng: Rng::new(config.seed),
             keys: Keys::from_config(config.include_default_key, &config.keys),
             agents: HashMap::new(),
@@ -155,7 +157,7 @@ impl State {
 
     /// Changes the time scale. Rate buckets restart, since their state is in the old scale;
     /// running turns keep the timeline they were scheduled with.
-    pub fn set_time_scale(&mut self, scale: f64) {
+    pub fn set_time_scale(&mut self, scale: TimeScale) {
         self.time_scale = scale;
         self.rate = RateLimiter::default();
     }
@@ -468,11 +470,7 @@ impl State {
         let scale = self.time_scale;
         let agent = self.agent_mut(user, id)?;
         let before = agent.render(now, snap, origin);
-        let stale = if lc.stale_window_ms == 0 {
-            0
-        } else {
-            ((lc.stale_window_ms as f64) * scale).round().max(1.0) as u64
-        };
+        let stale = scale.phase_ms(lc.stale_window_ms);
         let number = agent.turns.len() as u32 + 1;
         let turn = Turn::schedule(
             number,

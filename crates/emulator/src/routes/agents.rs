@@ -13,7 +13,7 @@ use crate::model::AgentListQuery;
 use crate::model::agents::Status;
 use crate::model::keys::KeyEntry;
 use crate::model::validate::{parse_follow_up, parse_launch};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 async fn body_json(shared: &Shared, req: Request<Incoming>) -> Result<serde_json::Value, ApiError> {
     let (max, depth) = {

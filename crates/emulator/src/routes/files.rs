@@ -11,7 +11,7 @@ use crate::issue_path;
 use crate::model::UploadIn;
 use crate::model::files::Fnv;
 use crate::model::keys::KeyEntry;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 fn multer_error(e: multer::Error, limit: u64) -> ApiError {
     match e {

@@ -13,7 +13,7 @@ use crate::http::{ApiError, RespBody};
 use crate::issue_path;
 use crate::model::keys::KeyEntry;
 use crate::ratelimit::{Decision, Tier};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// The API root every Nomic route lives under.
 pub const API_PREFIX: &str = "/api/v0";
@@ -208,7 +208,8 @@ pub(crate) fn query_uuid(v: Option<&str>, name: &str) -> Result<Option<Uuid>, Ap
     .transpose()
 }
 
-fn bearer(req: &Request<Incoming>) -> Option<&str> {
+/// The token of an `Authorization: Bearer <token>` header.
+pub(crate) fn bearer(req: &Request<Incoming>) -> Option<&str> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

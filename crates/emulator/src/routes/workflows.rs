@@ -5,7 +5,7 @@ use hyper::body::Incoming;
 
 use super::{parse_limit, query_pairs, query_uuid};
 use crate::http::{ApiError, RespBody, json_response};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 pub(super) fn list(
     shared: &Shared,

@@ -55,7 +55,12 @@ pub async fn try_send(
     headers: &[(&str, String)],
     body: Bytes,
 ) -> Result<Resp, Box<dyn std::error::Error + Send + Sync>> {
-    let tcp = TcpStream::connect(emu.local_addr()).await?;
+    let mut addr = emu.local_addr();
+    if addr.ip().is_unspecified() {
+        // Bound to every interface: loopback is one of them.
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let tcp = TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
     tokio::spawn(conn);
     let mut b = Request::builder()
@@ -104,7 +109,18 @@ pub async fn api(emu: &RunningEmulator, method: &str, path: &str, body: Option<V
 }
 
 pub async fn control(emu: &RunningEmulator, method: &str, path: &str, body: Option<Value>) -> Resp {
-    send(emu, method, &format!("/_emulator{path}"), None, body).await
+    control_as(emu, None, method, path, body).await
+}
+
+/// A control request sending `token` (the emulator's control token) as a bearer token.
+pub async fn control_as(
+    emu: &RunningEmulator,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Resp {
+    send(emu, method, &format!("/_emulator{path}"), token, body).await
 }
 
 /// Launches a simple agent and returns its id.

@@ -30,8 +30,10 @@ pub async fn connect() -> Result<(Client, Option<RunningEmulator>), Box<dyn std:
 /// A client for `emu`, with polling, the follow-up window and the tier rates scaled to its
 /// time scale (the emulator scales its rate limits the same way).
 pub fn emulator_client(emu: &RunningEmulator) -> Result<Client, nomic_agent::Error> {
-    let scaled = |d: Duration| d.mul_f64(SCALE);
-    let per_min = |n: u32| TierLimit::new((n as f64 / SCALE) as u32, 1);
+    // The emulator says how its time scale maps a client's durations and tier rates.
+    let scale = emu.time_scale();
+    let scaled = |d: Duration| scale.duration(d);
+    let per_min = |n: u32| TierLimit::new(scale.per_minute(n), 1);
     Client::builder()
         .api_key(emu.default_key().unwrap_or_default())
         .base_url(emu.base_url())
