@@ -46,6 +46,9 @@ pub enum Reply {
         /// How many.
         count: usize,
     },
+    /// These bytes as they are (status line, headers and all), then the connection closes:
+    /// for responses no well-behaved server would send.
+    Raw(Arc<[u8]>),
 }
 
 impl Reply {
@@ -226,6 +229,11 @@ async fn serve(
                 }
                 block.extend_from_slice(b"content-length: 2\r\n\r\n{}");
                 sock.write_all(&block).await?;
+            }
+            Reply::Raw(bytes) => {
+                // The client may hang up mid-way (it stops reading a head over its limit).
+                let _ = sock.write_all(&bytes).await;
+                return Ok(());
             }
         }
     }

@@ -209,3 +209,79 @@ async fn a_redirect_to_another_origin_never_carries_the_key() {
     }
     assert!(!format!("{e:?} {e}").contains(KEY));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13, item 5: a response the client cannot read names its cause ("the response header
+// was too large", "not valid HTTP"), is not retried, and a launch it answers stays "maybe
+// received". (The CLI's hostile-text tests are in crates/cli/tests/hostile_text.rs: only that
+// crate's tests can run the `nomic-agent` binary.)
+// ---------------------------------------------------------------------------------------------
+
+/// Raw responses a client cannot read, with the words its error must contain.
+fn unreadable_heads() -> Vec<(&'static str, Reply, &'static str)> {
+    let big = "a".repeat(2 << 20);
+    let raw = |head: String| {
+        Reply::Raw(
+            format!("{head}content-length: 2\r\n\r\n{{}}")
+                .as_bytes()
+                .into(),
+        )
+    };
+    let many: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
+    vec![
+        (
+            "a 2 MiB header",
+            raw(format!("HTTP/1.1 200 OK\r\nx-big: {big}\r\n")),
+            "the response header was too large",
+        ),
+        (
+            "a 2 MiB status line",
+            raw(format!("HTTP/1.1 200 {big}\r\n")),
+            "the response header was too large",
+        ),
+        (
+            "150 headers",
+            raw(format!("HTTP/1.1 200 OK\r\n{many}")),
+            "the response header was too large",
+        ),
+        (
+            "a status that is not a number",
+            raw("HTTP/1.1 2x0 OK\r\n".into()),
+            "the server's response was not valid HTTP",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn an_unreadable_response_head_names_its_cause_and_is_not_retried() {
+    for (name, reply, want) in unreadable_heads() {
+        let h = server(move |_, _| reply.clone()).await;
+        let e = client(&h).get_agent(id()).await.unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, Error::Transport { .. }), "{name}: {e:?}");
+        assert!(text.contains(want), "{name}: {text:?}");
+        assert!(
+            !text.contains("sending the request failed"),
+            "{name}: {text:?}"
+        );
+        assert!(!text.contains("client error ("), "{name}: {text:?}");
+        // The same server would answer the same way again.
+        assert_eq!(h.seen().len(), 1, "{name}: retried");
+        assert!(!format!("{e:?} {e}").contains(KEY));
+    }
+}
+
+#[tokio::test]
+async fn a_launch_answered_with_an_unreadable_head_is_maybe_received_and_not_resent() {
+    for (name, reply, _) in unreadable_heads() {
+        let h = server(move |_, _| reply.clone()).await;
+        let e = client(&h)
+            .launch(nomic_agent::LaunchRequest::prompt("hello"))
+            .await
+            .unwrap_err();
+        // The server answered, so it had the request: maybe created, never resent.
+        assert!(matches!(e, Error::LaunchOutcomeUnknown), "{name}: {e:?}");
+        let launches = h.seen().iter().filter(|s| s.method == "POST").count();
+        assert_eq!(launches, 1, "{name}");
+    }
+}

@@ -13,6 +13,7 @@ mod logging;
 mod progress;
 mod redact;
 mod save;
+mod terminal_text;
 mod turn;
 
 use std::ffi::OsString;
@@ -47,15 +48,13 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
-            let text = e.render().to_string();
-            let text = redactor.scrub(&text);
             // --help and --version are not errors.
-            if e.use_stderr() {
-                eprint!("{text}");
-                return Exit::Usage.into();
-            }
-            print!("{text}");
-            return ExitCode::SUCCESS;
+            console::print_clap(&redactor, &e.render().to_string(), e.use_stderr());
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     logging::init(cli.global.verbose, redactor.clone());

@@ -42,7 +42,7 @@ impl StatusDisplay {
             let style = ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
-            bar.set_message(console.redactor().scrub(url).into_owned());
+            bar.set_message(console.for_terminal(url).into_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
             Mode::Live(bar)
         } else {
@@ -62,7 +62,7 @@ impl StatusDisplay {
         match &self.mode {
             Mode::Live(bar) => {
                 let msg = format!("{status} · {}", self.url);
-                bar.set_message(self.console.redactor().scrub(&msg).into_owned());
+                bar.set_message(self.console.for_terminal(&msg).into_owned());
             }
             Mode::Lines => self.console.note(&format!(
                 "[{:.1}s] {status}",

@@ -1,6 +1,6 @@
 //! The last line of defence for the API key: every byte this program writes to stdout or
 //! stderr (its own output and every log line, its dependencies' included) passes through a
-//! [`Redactor`]. The SDK already keeps the key out of its errors and logs; this makes the
+//! [`Redactor`] (and, after it, the terminal filter of [`crate::terminal_text`]). The SDK already keeps the key out of its errors and logs; this makes the
 //! guarantee hold even for text we do not control (a server error message echoing a header, a
 //! trace-level log of a dependency).
 
@@ -115,11 +115,25 @@ impl Write for EventBuffer {
     }
 }
 
-impl Drop for EventBuffer {
-    fn drop(&mut self) {
+impl EventBuffer {
+    /// The event as it may be printed: the key masked, then control characters escaped (a log
+    /// line may quote server text, an error message say). Events are UTF-8: they are
+    /// formatted from Rust strings.
+    fn printable(&self) -> String {
         let clean = self.redactor.scrub_bytes(&self.buf);
+        let text = String::from_utf8_lossy(&clean);
+        crate::terminal_text::neutralize(&text).into_owned()
+    }
+}
+
+impl Drop for EventBuffer {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the log sink: `printable` applies the key redactor and the terminal filter"
+    )]
+    fn drop(&mut self) {
         // A log line that cannot be written has nowhere else to go.
-        let _ = io::stderr().lock().write_all(&clean);
+        let _ = io::stderr().lock().write_all(self.printable().as_bytes());
     }
 }
 
@@ -168,6 +182,22 @@ mod tests {
             &*r.scrub_bytes(b"npk_abcnpk_a"),
             b"<redacted><redacted>".as_slice()
         );
+    }
+
+    #[test]
+    fn log_events_are_masked_and_escaped() {
+        let mut event = EventBuffer {
+            redactor: Redactor::new(["npk_secret"]),
+            buf: Vec::new(),
+        };
+        event
+            .write_all(b"error=\"npk_secret \x1b[2J\x07\xc2\x9b\" done\n")
+            .unwrap();
+        assert_eq!(
+            event.printable(),
+            "error=\"<redacted> \\u{1b}[2J\\u{7}\\u{9b}\" done\n"
+        );
+        event.buf.clear();
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! The transport's errors: one opaque [`Error`] with predicates, and [`BuildError`].
 
+mod cause;
+
 use std::error::Error as StdError;
 use std::fmt;
 
 use http::StatusCode;
+
+use cause::{Cause, MAX_HEAD_KIB, MAX_HEADER_FIELDS, cause_of, chain, chain_text, from_the_wire};
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -40,6 +44,10 @@ pub(crate) enum Kind {
     Redirect,
     /// A response body over its limit.
     BodyTooLarge,
+    /// The response's status line and headers were over hyper's limits (size or count).
+    HeaderTooLarge,
+    /// The response was not valid HTTP (a bad status line, header or length).
+    Malformed,
     /// Sending failed after the request may have been written (reset, closed).
     Send,
     /// Reading or producing a body failed.
@@ -184,6 +192,20 @@ impl Error {
         self.inner.kind == Kind::BodyTooLarge
     }
 
+    /// True when the response's status line and headers were over the client's limits (more
+    /// than 100 header fields, or more than 408 KiB): the server answered (so the request was
+    /// sent), but the answer could not be read. Not retried: the server would answer the
+    /// same way again.
+    pub fn is_response_header_too_large(&self) -> bool {
+        self.inner.kind == Kind::HeaderTooLarge
+    }
+
+    /// True when the response was not valid HTTP (an unparsable status line or header, a bad
+    /// `Content-Length`): the request was sent, the answer is unusable. Not retried.
+    pub fn is_malformed_response(&self) -> bool {
+        self.inner.kind == Kind::Malformed
+    }
+
     /// True when the request was refused before sending (a URI of another origin, a bad URI).
     pub fn is_invalid_request(&self) -> bool {
         self.inner.kind == Kind::InvalidRequest
@@ -206,37 +228,87 @@ impl fmt::Debug for Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The first words of the message: what failed, as specifically as the source chain
+    /// tells.
+    fn headline(&self) -> String {
+        let cause = || {
+            self.inner
+                .source
+                .as_deref()
+                .map_or(Cause::Unknown, |s| cause_of(s as &(dyn StdError + 'static)))
+        };
         match self.inner.kind {
-            Kind::Connect => f.write_str("could not connect")?,
-            Kind::Tls => f.write_str("TLS handshake failed")?,
-            Kind::Timeout => f.write_str("the attempt timed out")?,
-            Kind::Deadline => f.write_str("the request deadline passed")?,
+            Kind::Connect => match cause() {
+                Cause::Dns => "could not resolve the server's host name",
+                Cause::Refused => "the server refused the connection (nothing listens there?)",
+                Cause::ConnectTimedOut => "connecting to the server timed out",
+                Cause::Reset => "the connection was reset while connecting",
+                _ => "could not connect",
+            }
+            .to_owned(),
+            Kind::Tls => "TLS handshake failed".to_owned(),
+            Kind::Timeout => "the attempt timed out".to_owned(),
+            Kind::Deadline => "the request deadline passed".to_owned(),
             Kind::Redirect => {
-                f.write_str("redirect not followed")?;
+                let mut s = "redirect not followed".to_owned();
                 if let Some((status, location)) = &self.inner.redirect {
-                    write!(f, ": {status}")?;
+                    s.push_str(&format!(": {status}"));
                     if let Some(l) = location {
-                        write!(f, " to {l}")?;
+                        s.push_str(&format!(" to {l}"));
                     }
                 }
+                s
             }
-            Kind::BodyTooLarge => {
-                f.write_str("the response body is over its limit")?;
-                if let Some(limit) = self.inner.limit {
-                    write!(f, " of {limit} bytes")?;
+            Kind::BodyTooLarge => match self.inner.limit {
+                Some(limit) => format!("the response body is over its limit of {limit} bytes"),
+                None => "the response body is over its limit".to_owned(),
+            },
+            Kind::HeaderTooLarge => format!(
+                "the response header was too large (over {MAX_HEADER_FIELDS} fields or \
+                 {MAX_HEAD_KIB} KiB)"
+            ),
+            Kind::Malformed => "the server's response was not valid HTTP".to_owned(),
+            Kind::Send => match cause() {
+                Cause::Reset => "the connection was reset before the response arrived",
+                Cause::ClosedEarly => "the server closed the connection before answering",
+                Cause::RequestBody => "the request body failed while sending",
+                _ => "sending the request failed",
+            }
+            .to_owned(),
+            Kind::Body => {
+                let wire = self
+                    .inner
+                    .source
+                    .as_deref()
+                    .is_some_and(|s| from_the_wire(s as &(dyn StdError + 'static)));
+                match (wire, cause()) {
+                    (true, Cause::Reset) => "the response body broke off: the connection was reset",
+                    (true, Cause::ClosedEarly) => {
+                        "the response body broke off: the server closed the connection"
+                    }
+                    (true, _) => "reading the response body failed",
+                    // The caller's own stream (an upload's reader).
+                    (false, _) => "a body stream failed",
                 }
+                .to_owned()
             }
-            Kind::Send => f.write_str("sending the request failed")?,
-            Kind::Body => f.write_str("a body stream failed")?,
-            Kind::InvalidRequest => f.write_str("invalid request")?,
+            Kind::InvalidRequest => "invalid request".to_owned(),
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
         if self.inner.outcome_unknown {
             f.write_str(" (the server may have acted on it)")?;
         }
         if let Some(source) = &self.inner.source {
-            write!(f, ": {source}")?;
+            let text = chain_text(source.as_ref() as &(dyn StdError + 'static));
+            if !text.is_empty() {
+                write!(f, ": {text}")?;
+            }
         }
         Ok(())
     }
@@ -248,7 +320,8 @@ impl StdError for Error {
     }
 }
 
-/// Classifies a hyper-util client error as not sent or maybe sent, and spots TLS failures.
+/// Classifies a hyper-util client error: not sent or maybe sent, TLS, and a response that
+/// arrived but could not be read (too large a head, not HTTP), which is not worth retrying.
 pub(crate) fn from_client(err: hyper_util::client::legacy::Error) -> Error {
     let tls = chain_has_tls(&err);
     if err.is_connect() {
@@ -257,6 +330,13 @@ pub(crate) fn from_client(err: hyper_util::client::legacy::Error) -> Error {
         } else {
             Error::new(Kind::Connect, Sent::No, Some(Box::new(err)))
         };
+    }
+    match cause_of(&err) {
+        Cause::HeadTooLarge => {
+            return Error::new(Kind::HeaderTooLarge, Sent::Maybe, Some(Box::new(err)));
+        }
+        Cause::Malformed => return Error::new(Kind::Malformed, Sent::Maybe, Some(Box::new(err))),
+        _ => {}
     }
     // hyper-util exposes no predicate for "the request came back unsent" (its `Canceled` kind,
     // or a request refused before dispatch), only its Debug output names the kind.
@@ -277,22 +357,7 @@ pub(crate) fn from_client(err: hyper_util::client::legacy::Error) -> Error {
 }
 
 fn chain_has_tls(err: &(dyn StdError + 'static)) -> bool {
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = cur {
-        if e.is::<rustls::Error>() {
-            return true;
-        }
-        // tokio-rustls wraps rustls errors in io::Error, whose `source()` skips the wrapped
-        // error itself, so step into it explicitly.
-        cur = match e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn StdError + 'static)),
-            None => e.source(),
-        };
-    }
-    false
+    chain(err).any(|e| e.is::<rustls::Error>())
 }
 
 /// Why a [`TransportConfig`](crate::TransportConfig) could not become a transport.

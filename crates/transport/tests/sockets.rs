@@ -407,3 +407,233 @@ where
     }
     S(iter)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Malformed responses and failed connections: the error names the cause a user can act on,
+// is typed (a predicate matches it), and is retried only when a retry can help (issue 13).
+// ---------------------------------------------------------------------------------------------
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nomic_agent_core::policy::backoff::Backoff;
+use nomic_agent_core::policy::retry::RetryConfig;
+use nomic_agent_core::request::Endpoint;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A server that reads each request head, counts it, and answers `reply` (then, with `close`,
+/// closes; with `reset`, resets the connection without answering).
+struct Scripted {
+    base: String,
+    heads: Arc<AtomicUsize>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum After {
+    Close,
+    Reset,
+}
+
+async fn scripted(reply: Vec<u8>, after: After) -> Scripted {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v0", listener.local_addr().unwrap());
+    let heads = Arc::new(AtomicUsize::new(0));
+    let count = heads.clone();
+    let reply = Arc::new(reply);
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let count = count.clone();
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                if after == After::Reset {
+                    // SO_LINGER 0: closing sends RST instead of FIN (and never blocks).
+                    #[allow(deprecated, reason = "a zero linger does not block on drop")]
+                    let _ = sock.set_linger(Some(Duration::ZERO));
+                    return;
+                }
+                // The client may hang up mid-way (it stops reading a head over its limit).
+                let _ = sock.write_all(&reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    Scripted { base, heads }
+}
+
+/// A transport for `s` that retries fast (two attempts, 10 ms apart).
+fn quick(s: &Scripted, test: &str) -> Transport {
+    let retry = RetryConfig::default()
+        .with_max_attempts(2)
+        .with_backoff(Backoff::default().with_initial(Duration::from_millis(10)));
+    let c = fast(support::config(test, &s.base))
+        .retry(retry)
+        .deadline(Duration::from_secs(20));
+    Transport::new(c).unwrap()
+}
+
+fn launch() -> Request<Bytes> {
+    let mut req = Request::post("/agents")
+        .header("content-type", "application/json")
+        .body(Bytes::from_static(b"{\"prompt\":{\"text\":\"hi\"}}"))
+        .unwrap();
+    req.extensions_mut().insert(Endpoint::LaunchAgent);
+    req
+}
+
+/// The message names the cause and not hyper-util's wrapper; nothing leaks the key.
+fn says(err: &nomic_agent_transport::Error, cause: &str) {
+    let text = err.to_string();
+    assert!(text.starts_with(cause), "{text:?} should start {cause:?}");
+    assert!(!text.contains("client error ("), "{text:?}");
+    support::assert_no_secret(&format!("{err:?} {err}"));
+}
+
+fn head_with(lines: &str) -> Vec<u8> {
+    format!("{lines}content-length: 2\r\n\r\n{{}}").into_bytes()
+}
+
+#[tokio::test]
+async fn an_oversized_response_head_is_reported_as_such_and_not_retried() {
+    let big = "a".repeat(2 << 20);
+    let cases = [
+        (
+            "2 MiB header",
+            head_with(&format!("HTTP/1.1 200 OK\r\nx-big: {big}\r\n")),
+        ),
+        (
+            "2 MiB status line",
+            head_with(&format!("HTTP/1.1 200 {big}\r\n")),
+        ),
+        (
+            "150 headers",
+            head_with(&format!(
+                "HTTP/1.1 200 OK\r\n{}",
+                (0..150)
+                    .map(|i| format!("x-h{i}: v\r\n"))
+                    .collect::<String>()
+            )),
+        ),
+    ];
+    for (name, reply) in cases {
+        let s = scripted(reply, After::Close).await;
+        let t = quick(&s, "head_too_large");
+        let err = t.send_buffered(get("/agents/x")).await.unwrap_err();
+        assert!(err.is_response_header_too_large(), "{name}: {err:?}");
+        assert!(err.was_sent() && !err.is_connect(), "{name}: {err:?}");
+        says(
+            &err,
+            "the response header was too large (over 100 fields or 408 KiB): message head is too large",
+        );
+        // The same server would answer the same way: one request, no retry.
+        assert_eq!(s.heads.load(Ordering::SeqCst), 1, "{name}");
+
+        // A launch: sent (the server answered), so never resent, and the caller knows.
+        let err = t.send_buffered(launch()).await.unwrap_err();
+        assert!(
+            err.is_response_header_too_large() && err.was_sent(),
+            "{name}: {err:?}"
+        );
+        assert_eq!(s.heads.load(Ordering::SeqCst), 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_response_that_is_not_http_is_malformed_not_a_connection_failure() {
+    for (reply, detail) in [
+        (
+            &b"HTTP/1.1 2x0 OK\r\n\r\n"[..],
+            "invalid HTTP status-code parsed",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n",
+            "invalid HTTP header parsed",
+        ),
+        (
+            b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+            "invalid HTTP version parsed",
+        ),
+    ] {
+        let s = scripted(reply.to_vec(), After::Close).await;
+        let err = quick(&s, "malformed")
+            .send_buffered(get("/agents/x"))
+            .await
+            .unwrap_err();
+        assert!(err.is_malformed_response() && err.was_sent(), "{err:?}");
+        says(
+            &err,
+            &format!("the server's response was not valid HTTP: {detail}"),
+        );
+        assert_eq!(s.heads.load(Ordering::SeqCst), 1, "not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_closed_or_reset_before_the_answer_says_so_and_is_retried() {
+    let s = scripted(Vec::new(), After::Close).await;
+    let err = quick(&s, "closed_early")
+        .send_buffered(get("/agents/x"))
+        .await
+        .unwrap_err();
+    assert!(err.was_sent() && !err.is_malformed_response(), "{err:?}");
+    says(
+        &err,
+        "the server closed the connection before answering: connection closed before message completed",
+    );
+    // A dropped connection may be a blip: an idempotent read is tried again.
+    assert_eq!(s.heads.load(Ordering::SeqCst), 2);
+
+    let s = scripted(Vec::new(), After::Reset).await;
+    let err = quick(&s, "reset")
+        .send_buffered(get("/agents/x"))
+        .await
+        .unwrap_err();
+    assert!(err.was_sent(), "{err:?}");
+    says(&err, "the connection was reset before the response arrived");
+    assert_eq!(s.heads.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_body_cut_short_says_the_body_broke_off() {
+    let s = scripted(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"data\":".to_vec(),
+        After::Close,
+    )
+    .await;
+    let err = quick(&s, "body_cut")
+        .send_buffered(get("/agents/x"))
+        .await
+        .unwrap_err();
+    says(
+        &err,
+        "the response body broke off: the server closed the connection",
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_says_nothing_listens() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let c = fast(support::config("refused", &format!("http://{addr}/api/v0")))
+        .retry(RetryConfig::default().with_max_attempts(1));
+    let err = Transport::new(c)
+        .unwrap()
+        .send_buffered(get("/agents"))
+        .await
+        .unwrap_err();
+    assert!(err.is_connect() && !err.was_sent(), "{err:?}");
+    says(
+        &err,
+        "the server refused the connection (nothing listens there?): tcp connect error: ",
+    );
+}

@@ -1,7 +1,7 @@
 //! `chat`: a prompt loop on one thread. The thread maps to one agent id kept in `--store`;
 //! the first message launches, later ones (in this run or a later one) follow up.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use nomic_agent::{FileStore, Session, SessionStart};
 use serde::Serialize;
@@ -78,9 +78,7 @@ pub async fn chat(ctx: &Ctx, a: ChatArgs) -> Result<Exit, CliError> {
     let mut exit = Exit::Success;
     loop {
         if interactive {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "you> ");
-            let _ = err.flush();
+            ctx.console.prompt("you> ");
         }
         let Some(line) = read_line().await? else {
             break;
