@@ -29,9 +29,6 @@ const KNOWN_CIRCLES: &[&[&str]] = &[
         "crates/sdk/src/driver.rs",
         "crates/sdk/src/upload.rs",
     ],
-    // The notes call the report's formatter and the report calls the notes (issue 14 item 6
-    // rebuilds the report from small functions).
-    &["benches/src/report.rs", "benches/src/report_notes.rs"],
 ];
 
 /// The document whose paths must exist.
