@@ -192,9 +192,11 @@ async fn serves_ten_times_the_standard_rate() {
     for t in tasks {
         t.await.unwrap();
     }
-    // 500 requests (10 s worth at 50/s) served far faster than the rate they model.
+    // Every one answered 200 (above) is the promise: the scaled limit admits the burst. The
+    // emulator refuses, it never delays, so the whole burst takes less than the 10 s it models
+    // at 50/s; that is the only bound asserted here (a hang guard, not a speed figure).
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
+        started.elapsed() < std::time::Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
