@@ -1180,7 +1180,13 @@ fn an_outage_is_ridden_out_one_poll_per_backoff_step() {
     }
     let seen: Vec<u32> = retries(&run).iter().map(|(n, _)| *n).collect();
     assert_eq!(seen, vec![1, 2, 3, 4, 5, 6]);
-    match &run.events.iter().find(|(_, e)| matches!(e, Event::PollRetrying { .. })).unwrap().1 {
+    match &run
+        .events
+        .iter()
+        .find(|(_, e)| matches!(e, Event::PollRetrying { .. }))
+        .unwrap()
+        .1
+    {
         Event::PollRetrying { error, .. } => assert!(
             matches!(error, TurnError::Api { status: 503, .. }),
             "{error:?}"
@@ -1251,12 +1257,18 @@ fn an_outage_past_the_deadline_ends_at_it_naming_the_last_error() {
         } => {
             assert_eq!(*deadline, secs(30));
             assert_eq!(*failed_polls, 9);
-            assert!(matches!(**last, TurnError::Api { status: 503, .. }), "{last:?}");
+            assert!(
+                matches!(**last, TurnError::Api { status: 503, .. }),
+                "{last:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("30-second deadline") && text.contains("503"), "{text}");
+    assert!(
+        text.contains("30-second deadline") && text.contains("503"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1297,7 +1309,10 @@ fn max_consecutive_bounds_the_outage_with_the_last_error() {
     let run = drive(&mut launch(cfg, start), &mut model, start, None);
     assert_eq!(run.polls().len(), 3);
     assert!(
-        matches!(run.terminal(), Event::Error(TurnError::Api { status: 503, .. })),
+        matches!(
+            run.terminal(),
+            Event::Error(TurnError::Api { status: 503, .. })
+        ),
         "{:?}",
         run.terminal()
     );
@@ -1368,7 +1383,10 @@ fn a_status_poll_unanswered_at_the_deadline_is_abandoned() {
     turn.handle_failure(start, tx.id, SendFailure::MaybeSent);
     assert!(matches!(
         turn.poll_event(),
-        Some(Event::PollRetrying { failed_polls: 1, .. })
+        Some(Event::PollRetrying {
+            failed_polls: 1,
+            ..
+        })
     ));
     let at = turn.poll_timeout().unwrap();
     turn.handle_timeout(at);

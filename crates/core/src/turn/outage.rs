@@ -126,9 +126,10 @@ impl Outage {
     /// The wait is the backoff for this many failures in a row, or the server's `Retry-After`
     /// when that is longer (a `Retry-After: 0` must not turn into a request storm). A wait that
     /// would end past the deadline is cut to the deadline — one last poll there, as the poll
-    /// schedule does — unless the server asked to wait past it: then the turn ends at once
-    /// (a 429 with its own error, anything else with the deadline error), because no poll may
-    /// go out before the deadline. Draws exactly one number from `rng`.
+    /// schedule does. The turn ends at once instead when the deadline has passed (with the
+    /// deadline error), or when the server's `Retry-After` reaches past it, since no poll may go
+    /// out before then: a 429 with its own rate-limit error, a 5xx with the deadline error.
+    /// Draws exactly one number from `rng`.
     pub(super) fn after_failure(
         &mut self,
         now: Instant,
@@ -154,7 +155,9 @@ impl Outage {
         };
         match at {
             Some(at) if at <= deadline_at => Next::PollAt(at),
-            _ if hint.is_none() && now < deadline_at => Next::PollAt(deadline_at),
+            _ if now >= deadline_at => Next::End(self.deadline_error(deadline)),
+            _ if hint.is_none() => Next::PollAt(deadline_at),
+            // The server's own wait reaches past the deadline: a 429 is the rate limit's error.
             _ => match cause {
                 Cause::RateLimited(_) => Next::End(err),
                 _ => Next::End(self.deadline_error(deadline)),
@@ -283,7 +286,13 @@ mod tests {
         let lim = limits(PollErrorPolicy::UntilDeadline, &b, now, Some(ms(60_000)));
         let mut o = Outage::default();
         let mut rng = Rng::seed(1);
-        let hinted = o.after_failure(now, Cause::RateLimited(Some(ms(5_000))), e503(), lim, &mut rng);
+        let hinted = o.after_failure(
+            now,
+            Cause::RateLimited(Some(ms(5_000))),
+            e503(),
+            lim,
+            &mut rng,
+        );
         assert_eq!(hinted, Next::PollAt(now + ms(5_000)));
         // Retry-After: 0 still waits the backoff (the second step: 400 ms).
         let zero = o.after_failure(now, Cause::ServerError(Some(ms(0))), e503(), lim, &mut rng);
@@ -324,13 +333,26 @@ mod tests {
         let start = t0();
         let lim = limits(PollErrorPolicy::UntilDeadline, &b, start, Some(ms(2_000)));
         let mut rng = Rng::seed(1);
+        let rate = TurnError::Api {
+            status: 429,
+            code: None,
+            message: "slow down".into(),
+        };
         for late in [ms(2_000), ms(9_000)] {
-            let mut o = Outage::default();
-            let got = o.after_failure(start + late, Cause::NoResponse, e503(), lim, &mut rng);
-            assert!(
-                matches!(got, Next::End(TurnError::PollsFailedUntilDeadline { .. })),
-                "{got:?}"
-            );
+            for (cause, err) in [
+                (Cause::NoResponse, e503()),
+                (Cause::RateLimited(None), rate.clone()),
+                (Cause::RateLimited(Some(ms(1))), rate.clone()),
+            ] {
+                let mut o = Outage::default();
+                let got = o.after_failure(start + late, cause, err.clone(), lim, &mut rng);
+                let want = TurnError::PollsFailedUntilDeadline {
+                    deadline: ms(2_000),
+                    failed_polls: 1,
+                    last: Box::new(err),
+                };
+                assert_eq!(got, Next::End(want), "{cause:?} at {late:?}");
+            }
         }
     }
 }

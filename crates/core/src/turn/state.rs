@@ -289,7 +289,9 @@ impl Turn {
         if class != Classification::Success {
             let err = api_error(&class, &body);
             let cause = match class {
-                Classification::RateLimited { retry_after } => Some(Cause::RateLimited(retry_after)),
+                Classification::RateLimited { retry_after } => {
+                    Some(Cause::RateLimited(retry_after))
+                }
                 Classification::ServerError { retry_after, .. } => {
                     Some(Cause::ServerError(retry_after))
                 }
@@ -319,7 +321,13 @@ impl Turn {
 
     /// `curable`: a later attempt may succeed (a reset, a connect failure, a timeout), as
     /// opposed to a refused certificate or an oversized body, which are never retried.
-    pub(super) fn on_failure(&mut self, now: Instant, id: RequestId, f: SendFailure, curable: bool) {
+    pub(super) fn on_failure(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        f: SendFailure,
+        curable: bool,
+    ) {
         let Some((which, slot)) = self.take_in_flight(id) else {
             return;
         };
