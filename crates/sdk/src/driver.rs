@@ -189,7 +189,7 @@ fn log_poll_retry(
         _ => Error::from_turn(error.clone(), agent).to_string(),
     };
     tracing::debug!(
-        agent = agent.map(|a| a.to_string()).unwrap_or_default(),
+        agent = %agent.map(|a| a.to_string()).unwrap_or_default(),
         attempt = failed_polls,
         retry_in_ms = retry_in.as_millis() as u64,
         %error,
