@@ -385,7 +385,10 @@ mod poll_outages {
         let span = began.elapsed();
         emu.complete_agent(*agent.id().as_uuid()).unwrap();
 
-        let out = guard(waiting).await.unwrap().expect("the wait outlives the outage");
+        let out = guard(waiting)
+            .await
+            .unwrap()
+            .expect("the wait outlives the outage");
         assert!(out.is_finished(), "{out:?}");
         assert!(
             out.answer
