@@ -14,6 +14,11 @@ fn id() -> AgentId {
     ID.parse().unwrap()
 }
 
+/// Catches a hang, nothing finer: the clients below give up after 2 s, and the error each test
+/// expects (a timeout, the hostile reply's own error) is what shows the bound held. A tighter
+/// wall-clock figure would fail on a busy machine for no fault of the code.
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
 fn agent_json(status: &str, updated: &str) -> Vec<u8> {
     format!(
         r#"{{"data":{{"id":"{ID}","status":"{status}","createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"{updated}"}}}}"#
@@ -50,7 +55,7 @@ async fn get_err(reply: Reply) -> Error {
     let t = Instant::now();
     let r = client(&h).get_agent(id()).await;
     assert!(
-        t.elapsed() < Duration::from_secs(4),
+        t.elapsed() < HANG_GUARD,
         "took {:?}",
         t.elapsed()
     );
@@ -168,7 +173,7 @@ async fn a_regressing_status_never_returns_a_wrong_answer_or_hangs() {
         Ok(o) => assert_eq!(o.answer.as_deref(), Some("the answer")),
         Err(e) => assert!(!matches!(e, Error::Config { .. }), "{e:?}"),
     }
-    assert!(t.elapsed() < Duration::from_secs(4));
+    assert!(t.elapsed() < HANG_GUARD, "{:?}", t.elapsed());
 }
 
 #[tokio::test]
@@ -177,7 +182,7 @@ async fn an_unknown_status_is_active_until_the_deadline() {
     let t = Instant::now();
     let e = client(&h).agent(id()).wait().await.unwrap_err();
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
-    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    assert!(t.elapsed() < HANG_GUARD, "{:?}", t.elapsed());
 }
 
 #[tokio::test]
@@ -283,5 +288,265 @@ async fn a_launch_answered_with_an_unreadable_head_is_maybe_received_and_not_res
         assert!(matches!(e, Error::LaunchOutcomeUnknown), "{name}: {e:?}");
         let launches = h.seen().iter().filter(|s| s.method == "POST").count();
         assert_eq!(launches, 1, "{name}");
+    }
+}
+
+// ============================================================================================
+// Polls ride out outages up to the deadline (issue 13, item 3): 503 forever, an 8 s outage
+// mid-turn, a day-long Retry-After, a dripping body. Kept in one module so it merges cleanly.
+// ============================================================================================
+
+mod poll_outages {
+    use std::future::Future;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use nomic_agent::{Backoff, Error, LaunchRequest, RetryAfterPolicy, RetryConfig};
+    use nomic_agent_emulator::{Fault, FaultRule};
+    use nomic_agent_tests::hostile::Reply;
+    use nomic_agent_tests::{Wire, builder, config, scaled, start};
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    use super::{KEY, client, id, server};
+
+    /// Only a guard against a hang: every case here ends long before it.
+    async fn guard<T>(f: impl Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(30), f)
+            .await
+            .expect("ended within the hang guard")
+    }
+
+    /// The most requests a client can send within `span` of an outage when each wait lasts at
+    /// least its backoff step's floor (`(1 - jitter) × nominal`): bursts of `attempts`
+    /// transport attempts (steps 0 … attempts-2) between the turn's waits, which continue the
+    /// curve (steps attempts-1, attempts, …). Slow machines only make waits longer; a storm —
+    /// a request without its wait — goes over it.
+    fn max_requests(span: Duration, attempts: u32, b: &Backoff) -> usize {
+        let floor = |step: u32| {
+            let nominal = b.initial.mul_f64(b.factor.powi(step as i32)).min(b.max);
+            nominal.mul_f64(1.0 - b.jitter)
+        };
+        let (mut t, mut count) = (Duration::ZERO, 1);
+        for burst in 0.. {
+            for step in (0..attempts - 1).chain([attempts - 1 + burst]) {
+                t += floor(step);
+                if t > span {
+                    return count;
+                }
+                count += 1;
+            }
+        }
+        unreachable!()
+    }
+
+    fn rule(route: &str, fault: Fault) -> FaultRule {
+        FaultRule {
+            route: route.into(),
+            method: Some("GET".into()),
+            fault,
+            probability: None,
+            count: None,
+        }
+    }
+
+    /// The SDK's DEBUG lines on this thread (the test runtime is single-threaded, so the
+    /// client's and the emulator's tasks all log here) until the guard drops.
+    fn capture_debug() -> (Arc<Mutex<Vec<u8>>>, impl Sized) {
+        #[derive(Clone)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let sink = Sink(Arc::clone(&buf));
+        let guard = tracing_subscriber::fmt()
+            .with_env_filter("nomic_agent=debug")
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .set_default();
+        (buf, guard)
+    }
+
+    #[tokio::test]
+    async fn a_503_forever_ends_at_the_wait_deadline_naming_the_503() {
+        let h = server(|_, _| {
+            Reply::json(
+                503,
+                r#"{"error":"Service unavailable","code":"service_unavailable"}"#,
+            )
+        })
+        .await;
+        let wait = Duration::from_millis(600);
+        let backoff = Backoff::default()
+            .with_initial(Duration::from_millis(20))
+            .with_max(Duration::from_millis(200));
+        let c = nomic_agent::Client::builder()
+            .api_key(KEY)
+            .base_url(h.base_url())
+            .request_deadline(wait)
+            .wait_deadline(wait)
+            .retry(
+                RetryConfig::default()
+                    .with_max_attempts(2)
+                    .with_backoff(backoff.clone()),
+            )
+            .build()
+            .unwrap();
+        let t = Instant::now();
+        let e = guard(c.agent(id()).wait()).await.unwrap_err();
+        // Not before the deadline: the outage was ridden out up to it.
+        assert!(t.elapsed() >= wait, "gave up after {:?}", t.elapsed());
+        let text = e.to_string();
+        assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+        assert!(
+            text.contains("0.6 s wait deadline") && text.contains("last error: server error 503"),
+            "{text}"
+        );
+        // More than one poll's two attempts, and no more than one request per backoff step up
+        // to the deadline plus the last poll at it (cut short to land there) with its retry.
+        let n = h.seen().len();
+        let bound = max_requests(wait, 2, &backoff) + 2;
+        assert!(n > 2 && n <= bound, "{n} requests (bound {bound})");
+    }
+
+    #[tokio::test]
+    async fn an_8_s_outage_mid_turn_ends_in_the_right_answer_one_poll_per_backoff_step() {
+        // Time scale 0.01: 8 s of outage is 80 ms, the 200 ms → 10 s backoff 2 ms → 100 ms.
+        const SCALE: f64 = 0.01;
+        let emu = start(config(Wire::Tcp, SCALE)).await;
+        let backoff = Backoff::default()
+            .with_initial(scaled(Duration::from_millis(200), SCALE))
+            .with_max(scaled(Duration::from_secs(10), SCALE));
+        // One transport attempt per request, so every request the server sees is one step of
+        // the turn's own backoff and "one request per step" can be counted exactly.
+        let c = builder(&emu, SCALE)
+            .retry(
+                RetryConfig::default()
+                    .with_max_attempts(1)
+                    .with_backoff(backoff.clone())
+                    .with_retry_after(RetryAfterPolicy::with_cap(Duration::from_millis(50))),
+            )
+            .build()
+            .unwrap();
+        let (logs, _logging) = capture_debug();
+        let agent = c
+            .launch(LaunchRequest::prompt("[never] through the outage"))
+            .await
+            .unwrap();
+        let waiting = tokio::spawn({
+            let agent = agent.clone();
+            async move { agent.wait().await }
+        });
+        // The outage starts with the first poll it refuses (so it falls mid-turn) and lasts
+        // 8 scaled seconds; then the agent finishes.
+        let began = Instant::now();
+        emu.set_faults(vec![
+            rule("/agents/{id}", Fault::ServerError { status: 503 }),
+            rule(
+                "/agents/{id}/conversation",
+                Fault::ServerError { status: 503 },
+            ),
+        ])
+        .unwrap();
+        guard(async {
+            while emu.counters().faults_injected == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        tokio::time::sleep(scaled(Duration::from_secs(8), SCALE)).await;
+        emu.set_faults(Vec::new()).unwrap();
+        let span = began.elapsed();
+        emu.complete_agent(*agent.id().as_uuid()).unwrap();
+
+        let out = guard(waiting)
+            .await
+            .unwrap()
+            .expect("the wait outlives the outage");
+        assert!(out.is_finished(), "{out:?}");
+        assert!(
+            out.answer
+                .as_deref()
+                .is_some_and(|a| a.contains("through the outage")),
+            "{out:?}"
+        );
+        let refused = emu
+            .request_log()
+            .iter()
+            .filter(|r| r.fault.is_some())
+            .count();
+        let bound = max_requests(span, 1, &backoff);
+        assert!(
+            (1..=bound).contains(&refused),
+            "{refused} requests refused in a {span:?} outage: more than one per backoff step ({bound})"
+        );
+        // One DEBUG line per retried poll, numbered 1, 2, … in order.
+        let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+        let attempts: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains("poll failed; polling again"))
+            .filter_map(|l| l.split("attempt=").nth(1)?.split(' ').next())
+            .collect();
+        let want: Vec<String> = (1..=refused).map(|n| n.to_string()).collect();
+        assert_eq!(attempts, want, "{logs}");
+        emu.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_day_long_retry_after_ends_promptly_with_the_rate_limit_error() {
+        let h = server(|_, _| Reply::Full {
+            status: 429,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("retry-after".into(), "86400".into()),
+            ],
+            body: br#"{"error":"Rate limit exceeded","code":"rate_limited"}"#.to_vec(),
+        })
+        .await;
+        // A 2 s wait: the hang guard (30 s) is what "not after a day" means here.
+        let e = guard(client(&h).agent(id()).wait()).await.unwrap_err();
+        assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+        // Nothing was sent before the Retry-After: one poll, then the error.
+        assert_eq!(h.seen().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_dripping_a_byte_every_half_second_is_bounded_by_the_wait_deadline() {
+        const SCALE: f64 = 0.01;
+        let emu = start(config(Wire::Tcp, SCALE)).await;
+        let agent = builder(&emu, SCALE)
+            .build()
+            .unwrap()
+            .launch(LaunchRequest::prompt("[never] dripping"))
+            .await
+            .unwrap();
+        emu.set_faults(vec![rule(
+            "/agents/{id}",
+            Fault::SlowBody {
+                chunk_bytes: 1,
+                interval_ms: 500,
+            },
+        )])
+        .unwrap();
+        // The request deadline (60 s) would let one poll drip past the hang guard; the wait's
+        // 700 ms deadline must end it.
+        let wait = Duration::from_millis(700);
+        let c = builder(&emu, SCALE)
+            .request_deadline(Duration::from_secs(60))
+            .wait_deadline(wait)
+            .build()
+            .unwrap();
+        let t = Instant::now();
+        let e = guard(c.agent(agent.id()).wait()).await.unwrap_err();
+        assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+        assert!(t.elapsed() >= wait, "{:?}", t.elapsed());
+        emu.shutdown().await;
     }
 }

@@ -18,7 +18,8 @@ pub enum Exit {
     AgentStopped,
     /// 4: the API answered with an error (auth, not found, rate or spend limit, server).
     Api,
-    /// 5: transport error or timeout.
+    /// 5: transport error or timeout (also a wait whose deadline passed during an API outage;
+    /// the message then names the last error).
     Transport,
     /// 6: the launch may have been received; its outcome is unknown.
     OutcomeUnknown,

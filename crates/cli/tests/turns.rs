@@ -408,3 +408,44 @@ fn exit_6_when_the_launch_outcome_is_unknown() {
         Some(&1)
     );
 }
+
+#[test]
+fn exit_5_names_the_last_error_when_an_outage_outlasts_the_timeout() {
+    let e = Emu::start();
+    let id = e.launch("[never] through an outage");
+    e.emu()
+        .set_faults(vec![FaultRule {
+            route: "/agents/{id}".into(),
+            method: Some("GET".into()),
+            fault: Fault::ServerError { status: 503 },
+            probability: None,
+            count: None,
+        }])
+        .unwrap();
+    for json in [false, true] {
+        // `-v` shows the SDK's DEBUG lines: one per poll retried through the outage.
+        let mut args = vec!["-v", "--timeout", "0.5", "wait", id.as_str()];
+        if json {
+            args.push("--json");
+        }
+        let out = e.run(&args);
+        out.code(5);
+        // The timeout, the wait deadline and the server's last answer, not just "timed out".
+        for part in ["timed out", "0.5 s wait deadline", "last error", "503"] {
+            assert!(out.stderr.contains(part), "{part:?} missing: {out}");
+        }
+        // It polled again after a poll's own retries failed, instead of giving up.
+        assert!(
+            out.stderr.contains("poll failed; polling again") && out.stderr.contains("attempt=1"),
+            "{out}"
+        );
+        if json {
+            let doc = out.json();
+            assert_eq!(doc["error"]["kind"], "transport", "{out}");
+            assert!(
+                doc["error"]["message"].as_str().unwrap().contains("503"),
+                "{out}"
+            );
+        }
+    }
+}

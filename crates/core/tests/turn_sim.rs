@@ -1117,3 +1117,404 @@ fn transmits_carry_their_endpoint() {
     );
     assert_eq!(tx.tier, nomic_agent_core::Tier::Heavy);
 }
+
+// ---- outages: polls ride out curable errors until the deadline -----------------------------
+
+/// The SDK's shape: the transport retries each request, so the turn gives up on a request at
+/// once and rides the outage out on its own backoff (exact here: no jitter).
+fn sdk_like_cfg() -> TurnConfig {
+    let exact = Backoff::default().with_jitter(0.0);
+    exact_cfg()
+        .with_retry(
+            RetryConfig::default()
+                .with_max_attempts(1)
+                .with_backoff(exact.clone()),
+        )
+        .with_poll_error_backoff(exact)
+}
+
+fn e503() -> Fault {
+    Fault::Server {
+        status: 503,
+        retry_after: None,
+        applied: false,
+    }
+}
+
+fn retries(run: &Run) -> Vec<(u32, Duration)> {
+    run.events
+        .iter()
+        .filter_map(|(at, e)| match e {
+            Event::PollRetrying { failed_polls, .. } => Some((*failed_polls, *at)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_outage_is_ridden_out_one_poll_per_backoff_step() {
+    let start = t0();
+    // Launch and the first poll go through; then six polls in a row get a 503.
+    let mut faults = vec![Fault::None, Fault::None];
+    faults.extend([e503(); 6]);
+    let mut model = Model::new(&["waiting", "running", "finished"]).with_faults(&faults);
+    let run = drive(&mut launch(sdk_like_cfg(), start), &mut model, start, None);
+    let polls: Vec<Duration> = run.polls().iter().map(|s| s.at).collect();
+    // 2 s ok; 6 s 503; then 200, 400, 800, 1600, 3200 ms later (503s); 6400 ms later: finished.
+    assert_eq!(
+        polls,
+        vec![
+            secs(2),
+            secs(6),
+            ms(6_200),
+            ms(6_600),
+            ms(7_400),
+            ms(9_000),
+            ms(12_200),
+            ms(18_600)
+        ]
+    );
+    match run.terminal() {
+        Event::Finished { answer, .. } => assert_eq!(answer.as_deref(), Some("the launch answer")),
+        other => panic!("{other:?}"),
+    }
+    let seen: Vec<u32> = retries(&run).iter().map(|(n, _)| *n).collect();
+    assert_eq!(seen, vec![1, 2, 3, 4, 5, 6]);
+    match &run
+        .events
+        .iter()
+        .find(|(_, e)| matches!(e, Event::PollRetrying { .. }))
+        .unwrap()
+        .1
+    {
+        Event::PollRetrying { error, .. } => assert!(
+            matches!(error, TurnError::Api { status: 503, .. }),
+            "{error:?}"
+        ),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn conversation_reads_and_resets_are_ridden_out_too() {
+    let start = t0();
+    let mut model = Model::new(&["waiting", "finished"]).with_faults(&[
+        Fault::None,
+        Fault::Reset { applied: true },
+        Fault::NotSent,
+        Fault::None,
+        // The conversation read, twice.
+        Fault::Timeout { applied: false },
+        e503(),
+    ]);
+    let run = drive(&mut launch(sdk_like_cfg(), start), &mut model, start, None);
+    assert!(
+        matches!(run.terminal(), Event::Finished { answer: Some(a), .. } if a == "the launch answer"),
+        "{:?}",
+        run.terminal()
+    );
+    assert_eq!(run.count("/conversation", Method::GET), 3);
+    let steps: Vec<u32> = retries(&run).iter().map(|(n, _)| *n).collect();
+    // Two failed status polls, a success (the count restarts), two failed conversation reads.
+    assert_eq!(steps, vec![1, 2, 1, 2]);
+}
+
+#[test]
+fn an_outage_past_the_deadline_ends_at_it_naming_the_last_error() {
+    let start = t0();
+    let mut faults = vec![Fault::None];
+    faults.extend([e503(); 64]);
+    let mut model = Model::new(&["waiting", "running"]).with_faults(&faults);
+    let cfg = sdk_like_cfg().with_deadline(Some(secs(30)));
+    let run = drive(&mut launch(cfg, start), &mut model, start, None);
+    let polls: Vec<Duration> = run.polls().iter().map(|s| s.at).collect();
+    // 2 s, then the backoff: +0.2, +0.4, +0.8, +1.6, +3.2, +6.4, +10 (cap) = 24.6 s; the next
+    // 10 s step is cut to the deadline: one last poll there.
+    assert_eq!(
+        polls,
+        vec![
+            secs(2),
+            ms(2_200),
+            ms(2_600),
+            ms(3_400),
+            ms(5_000),
+            ms(8_200),
+            ms(14_600),
+            ms(24_600),
+            secs(30)
+        ]
+    );
+    let (at, last) = run.events.last().unwrap();
+    assert_eq!(*at, secs(30));
+    let Event::Error(err) = last else {
+        panic!("{last:?}")
+    };
+    match err {
+        TurnError::PollsFailedUntilDeadline {
+            deadline,
+            failed_polls,
+            last,
+        } => {
+            assert_eq!(*deadline, secs(30));
+            assert_eq!(*failed_polls, 9);
+            assert!(
+                matches!(**last, TurnError::Api { status: 503, .. }),
+                "{last:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("30-second deadline") && text.contains("503"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_day_long_retry_after_on_a_poll_ends_at_once_with_the_rate_limit_error() {
+    let start = t0();
+    let mut model = Model::new(&["waiting", "running"])
+        .with_faults(&[Fault::None, Fault::Rate(Some(RaForm::Delta(86_400)))]);
+    let cfg = sdk_like_cfg().with_deadline(Some(secs(30)));
+    let run = drive(&mut launch(cfg, start), &mut model, start, None);
+    let (at, last) = run.events.last().unwrap();
+    // At the 2 s poll, not after a day, and not even at the deadline: no poll may go out
+    // before the Retry-After, so waiting longer could only end the same way.
+    assert_eq!(*at, secs(2));
+    assert!(
+        matches!(last, Event::Error(TurnError::Api { status: 429, .. })),
+        "{last:?}"
+    );
+    assert_eq!(run.polls().len(), 1);
+
+    // A Retry-After inside the deadline is honoured, and the turn goes on.
+    let mut model = Model::new(&["waiting", "finished"])
+        .with_faults(&[Fault::None, Fault::Rate(Some(RaForm::Delta(7)))]);
+    let cfg = sdk_like_cfg().with_deadline(Some(secs(30)));
+    let run = drive(&mut launch(cfg, start), &mut model, start, None);
+    let polls: Vec<Duration> = run.polls().iter().map(|s| s.at).collect();
+    assert_eq!(polls, vec![secs(2), secs(9)]);
+    assert!(matches!(run.terminal(), Event::Finished { .. }));
+}
+
+#[test]
+fn max_consecutive_bounds_the_outage_with_the_last_error() {
+    use nomic_agent_core::turn::PollErrorPolicy;
+    let start = t0();
+    let mut faults = vec![Fault::None];
+    faults.extend([e503(); 8]);
+    let mut model = Model::new(&["waiting", "running"]).with_faults(&faults);
+    let cfg = sdk_like_cfg().with_poll_errors(PollErrorPolicy::MaxConsecutive(3));
+    let run = drive(&mut launch(cfg, start), &mut model, start, None);
+    assert_eq!(run.polls().len(), 3);
+    assert!(
+        matches!(
+            run.terminal(),
+            Event::Error(TurnError::Api { status: 503, .. })
+        ),
+        "{:?}",
+        run.terminal()
+    );
+    // MaxConsecutive(1) is the old behaviour: the first failed poll ends the turn.
+    let mut model = Model::new(&["waiting", "running"]).with_faults(&faults);
+    let cfg = sdk_like_cfg().with_poll_errors(PollErrorPolicy::MaxConsecutive(1));
+    let run = drive(&mut launch(cfg, start), &mut model, start, None);
+    assert_eq!(run.polls().len(), 1);
+    assert!(retries(&run).is_empty());
+}
+
+#[test]
+fn decode_errors_and_permanent_failures_are_not_ridden_out() {
+    let start = t0();
+    let id: AgentId = AGENT.parse().unwrap();
+    // A permanent failure (a refused certificate, say) on a poll ends the turn at once.
+    let mut turn = Turn::attach(id, Arc::new(sdk_like_cfg()), start);
+    let tx = turn.poll_transmit(start).unwrap();
+    turn.handle_permanent_failure(start, tx.id, SendFailure::NotSent);
+    assert!(turn.is_done());
+    assert_eq!(
+        turn.poll_event(),
+        Some(Event::Error(TurnError::Transport(SendFailure::NotSent)))
+    );
+    // On a launch it keeps the launch rules: maybe received means outcome unknown.
+    let mut turn = launch(sdk_like_cfg(), start);
+    let tx = turn.poll_transmit(start).unwrap();
+    turn.handle_permanent_failure(start, tx.id, SendFailure::MaybeSent);
+    assert_eq!(
+        turn.poll_event(),
+        Some(Event::Error(TurnError::LaunchOutcomeUnknown))
+    );
+    // A 2xx poll whose body does not decode is the server's bug, not an outage.
+    let mut turn = Turn::attach(id, Arc::new(sdk_like_cfg()), start);
+    let tx = turn.poll_transmit(start).unwrap();
+    let garbage = response(200, &[], json!({"data": {"nope": true}}));
+    turn.handle_response(start, SystemTime::UNIX_EPOCH, tx.id, garbage);
+    assert!(matches!(
+        turn.poll_event(),
+        Some(Event::Error(TurnError::Decode(_)))
+    ));
+}
+
+#[test]
+fn a_status_poll_unanswered_at_the_deadline_is_abandoned() {
+    let start = t0();
+    let id: AgentId = AGENT.parse().unwrap();
+    let cfg = Arc::new(sdk_like_cfg().with_deadline(Some(secs(5))));
+    let mut turn = Turn::attach(id, Arc::clone(&cfg), start);
+    let tx = turn.poll_transmit(start).unwrap();
+    // The server never answers: the wait still ends at its deadline.
+    assert_eq!(turn.poll_timeout(), Some(start + secs(5)));
+    turn.handle_timeout(start + secs(5));
+    assert!(turn.is_done());
+    assert_eq!(
+        turn.poll_event(),
+        Some(Event::Error(TurnError::DeadlineExceeded))
+    );
+    // A late answer changes nothing.
+    let model = Model::new(&["finished"]);
+    let late = response(200, &[], json!({"data": model.agent_json()}));
+    turn.handle_response(start + secs(6), SystemTime::UNIX_EPOCH, tx.id, late);
+    assert_eq!(turn.poll_event(), None);
+
+    // During an outage the deadline error names the last poll error.
+    let mut turn = Turn::attach(id, Arc::clone(&cfg), start);
+    let tx = turn.poll_transmit(start).unwrap();
+    turn.handle_failure(start, tx.id, SendFailure::MaybeSent);
+    assert!(matches!(
+        turn.poll_event(),
+        Some(Event::PollRetrying {
+            failed_polls: 1,
+            ..
+        })
+    ));
+    let at = turn.poll_timeout().unwrap();
+    turn.handle_timeout(at);
+    let _retry = turn.poll_transmit(at).unwrap();
+    turn.handle_timeout(start + secs(5));
+    assert_eq!(
+        turn.poll_event(),
+        Some(Event::Error(TurnError::PollsFailedUntilDeadline {
+            deadline: secs(5),
+            failed_polls: 1,
+            last: Box::new(TurnError::Transport(SendFailure::MaybeSent)),
+        }))
+    );
+
+    // The last poll, sent at the deadline, is left to finish.
+    let mut model = Model::new(&["running", "running", "running"]);
+    model.status = "running".into();
+    let mut turn = Turn::attach(id, cfg, start);
+    let mut now = start;
+    loop {
+        let tx = turn.poll_transmit(now).unwrap();
+        if now == start + secs(5) {
+            assert_eq!(turn.poll_timeout(), None, "the last poll has no cut-off");
+            let (_, resp) = model.serve(&tx.request, SystemTime::UNIX_EPOCH);
+            turn.handle_response(now + secs(1), SystemTime::UNIX_EPOCH, tx.id, resp.unwrap());
+            break;
+        }
+        let (_, resp) = model.serve(&tx.request, SystemTime::UNIX_EPOCH);
+        turn.handle_response(now, SystemTime::UNIX_EPOCH, tx.id, resp.unwrap());
+        now = turn.poll_timeout().unwrap();
+        turn.handle_timeout(now);
+    }
+    let events: Vec<Event> = std::iter::from_fn(|| turn.poll_event()).collect();
+    assert_eq!(
+        events.last(),
+        Some(&Event::Error(TurnError::DeadlineExceeded))
+    );
+}
+
+#[test]
+fn a_stale_window_poll_unanswered_at_the_deadline_goes_to_the_conversation() {
+    let start = t0();
+    let model = Model::finished(&["running", "finished"], 0);
+    let cfg = sdk_like_cfg().with_deadline(Some(secs(3)));
+    let mut turn = follow_up(&model, cfg, start);
+    let tx = turn.poll_transmit(start).unwrap();
+    let accepted = response(202, &[], json!({"data": model.agent_json()}));
+    turn.handle_response(start, SystemTime::UNIX_EPOCH, tx.id, accepted);
+    let at = turn.poll_timeout().unwrap();
+    turn.handle_timeout(at);
+    let _stale_poll = turn.poll_transmit(at).unwrap();
+    assert_eq!(turn.poll_timeout(), Some(start + secs(3)));
+    turn.handle_timeout(start + secs(3));
+    assert_eq!(turn.phase(), TurnPhase::Confirming);
+    let read = turn.poll_transmit(start + secs(3)).unwrap();
+    assert!(read.request.uri().path().ends_with("/conversation"));
+}
+
+/// Curable faults only: what an outage throws at polls.
+fn curable_fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        2 => Just(Fault::None),
+        1 => Just(Fault::NotSent),
+        1 => any::<bool>().prop_map(|applied| Fault::Reset { applied }),
+        1 => any::<bool>().prop_map(|applied| Fault::Timeout { applied }),
+        1 => Just(Fault::Rate(None)),
+        3 => prop_oneof![Just(500u16), Just(502), Just(503), Just(504)]
+            .prop_map(|status| Fault::Server { status, retry_after: None, applied: false }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever curable faults hit the polls, a turn ends with the agent's outcome or at its
+    /// deadline, never with one of those errors, and never faster than one poll per backoff
+    /// step of the outage.
+    #[test]
+    fn polls_ride_out_curable_faults_until_the_deadline(
+        tl in timeline(),
+        faults in proptest::collection::vec(curable_fault(), 0..60),
+        deadline_s in prop_oneof![Just(None), (1u64..300).prop_map(Some)],
+        jitter in prop_oneof![Just(0.0), Just(0.2)],
+        seed in any::<u64>(),
+    ) {
+        let start = t0();
+        let backoff = Backoff::default().with_jitter(jitter);
+        let cfg = TurnConfig::new(base())
+            .with_seed(seed)
+            .with_retry(RetryConfig::default().with_max_attempts(1))
+            .with_poll_error_backoff(backoff.clone())
+            .with_deadline(deadline_s.map(secs));
+        let mut all = vec![Fault::None];
+        all.extend(faults);
+        let mut model = Model::new(&tl).with_faults(&all);
+        let run = drive(&mut launch(cfg.clone(), start), &mut model, start, None);
+        check_run(&run, &model, &cfg, false);
+        match run.terminal() {
+            Event::Finished { .. } | Event::Failed { .. } | Event::Stopped { .. } => {}
+            Event::Error(TurnError::DeadlineExceeded | TurnError::PollsFailedUntilDeadline { .. }) => {
+                prop_assert!(deadline_s.is_some(), "a deadline error without a deadline");
+            }
+            other => prop_assert!(false, "an outage ended the turn: {other:?}"),
+        }
+        if let Some(d) = deadline_s {
+            prop_assert!(run.sent.iter().all(|s| s.at <= secs(d)));
+        }
+        // One poll per backoff step: after the n-th failed poll in a row, the next request
+        // waits at least the n-th step's floor (or goes out at the deadline itself).
+        let mut failed = 0u32;
+        for pair in run.sent.windows(2) {
+            let (prev, next) = (&pair[0], &pair[1]);
+            if prev.kind != RequestKind::Read {
+                continue;
+            }
+            match prev.served {
+                Served::Ok { .. } => failed = 0,
+                _ => {
+                    failed += 1;
+                    let nominal = backoff.initial.mul_f64(2f64.powi(failed as i32 - 1)).min(backoff.max);
+                    let floor = nominal.mul_f64(1.0 - jitter) - Duration::from_nanos(1);
+                    let gap = next.at - prev.at;
+                    prop_assert!(
+                        gap >= floor || deadline_s.map(secs) == Some(next.at),
+                        "after {failed} failed polls: {gap:?} < {floor:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use nomic_agent_core::policy::gcra::TierLimits;
 use nomic_agent_core::policy::poll::PollSchedule;
 use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::request::ApiBase;
-use nomic_agent_core::turn::TurnConfig;
+use nomic_agent_core::turn::{PollErrorPolicy, TurnConfig};
 use nomic_agent_transport::{ApiKey, Transport, TransportConfig};
 
 use crate::Error;
@@ -41,6 +41,7 @@ pub struct ClientBuilder {
     followup_window: Option<Duration>,
     followup_poll_interval: Option<Duration>,
     wait_deadline: Option<Duration>,
+    poll_errors: PollErrorPolicy,
     retry: Option<RetryConfig>,
     tier_limits: Option<TierLimits>,
     extra_roots: Vec<Vec<u8>>,
@@ -57,6 +58,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("poll", &self.poll)
             .field("wait_deadline", &self.wait_deadline)
+            .field("poll_errors", &self.poll_errors)
             .field("tier_limits", &self.tier_limits)
             .field("custom_service", &self.service.is_some())
             .finish_non_exhaustive()
@@ -83,6 +85,7 @@ impl ClientBuilder {
             followup_window: None,
             followup_poll_interval: None,
             wait_deadline: None,
+            poll_errors: PollErrorPolicy::default(),
             retry: None,
             tier_limits: None,
             extra_roots: Vec::new(),
@@ -160,6 +163,54 @@ impl ClientBuilder {
     /// (default: as long as the agent runs).
     pub fn wait_deadline(mut self, d: Duration) -> ClientBuilder {
         self.wait_deadline = Some(d);
+        self
+    }
+
+    /// How long a wait keeps polling through errors a retry can cure — 5xx, rate 429s, resets,
+    /// connect failures, timeouts — once the transport's own retries of a poll are spent.
+    ///
+    /// The default, [`PollErrorPolicy::UntilDeadline`], polls again with capped, jittered
+    /// backoff (the [`retry`](Self::retry) backoff, continued where the transport's attempts
+    /// stopped: 1.6 s, 3.2 s, 6.4 s, then every 10 s by default) until the
+    /// [`wait_deadline`](Self::wait_deadline), so a short outage of the API does not end a long
+    /// turn; the deadline then ends the wait with [`Error::Timeout`] naming the last error.
+    /// Without a wait deadline an outage of any length is waited out.
+    /// [`PollErrorPolicy::MaxConsecutive`] ends the wait with the last poll's own error once
+    /// that many polls in a row have failed.
+    ///
+    /// Only polls (the agent's status, its conversation) are affected: launches, follow-ups,
+    /// stops and uploads keep their resend rules.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use nomic_agent::{Client, PollErrorPolicy};
+    ///
+    /// // Ride out outages for up to ten minutes per wait (the default policy)…
+    /// let patient = Client::builder()
+    ///     .api_key("npk_example")
+    ///     .base_url("https://acme.nomic.ai")
+    ///     .wait_deadline(Duration::from_secs(600))
+    ///     .poll_errors(PollErrorPolicy::UntilDeadline)
+    ///     .build()?;
+    /// // …or give up once five polls in a row have failed.
+    /// let impatient = Client::builder()
+    ///     .api_key("npk_example")
+    ///     .base_url("https://acme.nomic.ai")
+    ///     .poll_errors(PollErrorPolicy::MaxConsecutive(5))
+    ///     .build()?;
+    /// # let _ = (patient, impatient);
+    /// // Zero would allow no poll at all: a configuration error.
+    /// let err = Client::builder()
+    ///     .api_key("npk_example")
+    ///     .base_url("https://acme.nomic.ai")
+    ///     .poll_errors(PollErrorPolicy::MaxConsecutive(0))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("poll_errors"), "{err}");
+    /// # Ok::<(), nomic_agent::Error>(())
+    /// ```
+    pub fn poll_errors(mut self, policy: PollErrorPolicy) -> ClientBuilder {
+        self.poll_errors = policy;
         self
     }
 
@@ -276,9 +327,18 @@ impl ClientBuilder {
 
         // The transport is the one owner of per-request retries (connection failures, 429s,
         // 5xx); the turn only polls and handles the follow-up race. A turn that also retried
-        // would multiply attempts, so it gives up on the first final failure it is shown.
+        // each request would multiply attempts, so it gives up on a request at its first final
+        // failure. A *poll* that fails so is polled again later (the poll-error policy), on the
+        // same backoff curve continued past the transport's attempts, so the two retriers
+        // together never restart it.
+        let poll_error_backoff = retry
+            .backoff
+            .clone()
+            .advanced(retry.max_attempts.max(1) - 1);
         let mut turn = TurnConfig::new(base.clone())
             .with_poll(self.poll)
+            .with_poll_errors(self.poll_errors)
+            .with_poll_error_backoff(poll_error_backoff)
             .with_retry(retry.with_max_attempts(1))
             .with_deadline(self.wait_deadline)
             .with_seed(self.seed.unwrap_or(0));

@@ -8,6 +8,11 @@
 //! drive future drops its in-flight requests and leaves nothing running. Requests that were in
 //! flight are remembered; the next drive resends a dropped read under the same id, and reports
 //! a dropped launch or follow-up as "maybe sent" (so it is never resent blindly).
+//!
+//! A transport failure reaches the turn as curable (`handle_failure`: connect, reset, timeout,
+//! a cut body — a poll failing so is polled again until the deadline) or permanent
+//! (`handle_permanent_failure`: a refused certificate or redirect, an oversized body — retrying
+//! would fail the same way). Each poll the turn retries is logged at DEBUG.
 
 use std::ops::ControlFlow;
 use std::time::SystemTime;
@@ -21,6 +26,7 @@ use nomic_agent_core::policy::retry::SendFailure;
 use nomic_agent_core::request::duplicate;
 use nomic_agent_core::turn::{Event, RequestId, Turn, TurnError};
 use nomic_agent_core::wire;
+use nomic_agent_transport::Error as TransportError;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -95,6 +101,20 @@ pub(crate) async fn drive<T>(
             running.push(send(tx.id, tx.request));
         }
         while let Some(ev) = p.turn.poll_event() {
+            if let Event::PollRetrying {
+                failed_polls,
+                retry_at,
+                error,
+            } = &ev
+            {
+                log_poll_retry(
+                    p.turn.agent_id(),
+                    *failed_polls,
+                    *retry_at,
+                    error,
+                    &last_failure,
+                );
+            }
             if let ControlFlow::Break(v) = on_event(ev, &mut last_failure) {
                 return Ok(Some(v));
             }
@@ -127,8 +147,13 @@ pub(crate) async fn drive<T>(
                         } else {
                             SendFailure::MaybeSent
                         };
+                        let permanent = is_permanent(&e);
                         last_failure = Some(Error::from_transport(e, false));
-                        p.turn.handle_failure(now(), id, f);
+                        if permanent {
+                            p.turn.handle_permanent_failure(now(), id, f);
+                        } else {
+                            p.turn.handle_failure(now(), id, f);
+                        }
                     }
                 }
             }
@@ -142,15 +167,59 @@ pub(crate) async fn drive<T>(
     }
 }
 
+/// A failure that sending the request again would meet again: the certificate, a redirect, the
+/// size of the body or the request itself. Everything else (connect, reset, timeout, deadline,
+/// a cut body) may pass, so a poll rides it out.
+fn is_permanent(e: &TransportError) -> bool {
+    e.is_tls() || e.is_redirect() || e.is_body_too_large() || e.is_invalid_request()
+}
+
+/// One DEBUG line per poll the turn retries; the error is the transport's own explanation when
+/// the poll got no response. Never the key: neither errors nor requests carry it.
+fn log_poll_retry(
+    agent: Option<wire::AgentId>,
+    failed_polls: u32,
+    retry_at: std::time::Instant,
+    error: &TurnError,
+    transport: &Option<Error>,
+) {
+    let retry_in = retry_at.saturating_duration_since(now());
+    let error = match (error, transport) {
+        (TurnError::Transport(_), Some(t)) => t.to_string(),
+        _ => Error::from_turn(error.clone(), agent).to_string(),
+    };
+    tracing::debug!(
+        agent = %agent.map(|a| a.to_string()).unwrap_or_default(),
+        attempt = failed_polls,
+        retry_in_ms = retry_in.as_millis() as u64,
+        %error,
+        "poll failed; polling again before the wait deadline"
+    );
+}
+
 /// Maps a turn's error event, preferring the transport's own explanation of a failed send.
 pub(crate) fn turn_error(
     e: TurnError,
     agent: Option<wire::AgentId>,
     transport: &mut Option<Error>,
 ) -> Error {
-    match (&e, transport.take()) {
-        (TurnError::Transport(_), Some(t)) => t,
-        _ => Error::from_turn(e, agent),
+    match e {
+        TurnError::Transport(_) => match transport.take() {
+            Some(t) => t,
+            None => Error::from_turn(e, agent),
+        },
+        TurnError::PollsFailedUntilDeadline {
+            deadline,
+            failed_polls,
+            last,
+        } => {
+            let last = turn_error(*last, agent, transport);
+            Error::poll_outage_timeout(agent, deadline, failed_polls, &last)
+        }
+        e => {
+            transport.take();
+            Error::from_turn(e, agent)
+        }
     }
 }
 

@@ -218,6 +218,29 @@ impl Error {
         }
     }
 
+    /// The wait's deadline passed while polls kept failing: says how long, how many polls failed
+    /// and the last error (`last`, already mapped), so the user sees the cause, not just a
+    /// timeout.
+    pub(crate) fn poll_outage_timeout(
+        agent: Option<AgentId>,
+        deadline: Duration,
+        failed_polls: u32,
+        last: &Error,
+    ) -> Error {
+        let who = agent.map_or_else(|| "the agent".to_owned(), |a| format!("agent {a}"));
+        let polls = if failed_polls == 1 {
+            "the last poll".to_owned()
+        } else {
+            format!("the last {failed_polls} polls")
+        };
+        Error::Timeout {
+            message: format!(
+                "no terminal status from {who} within the {} s wait deadline: {polls} failed; last error: {last}",
+                deadline.as_secs_f64()
+            ),
+        }
+    }
+
     /// Maps how a turn ended without a terminal status.
     pub(crate) fn from_turn(e: TurnError, agent: Option<AgentId>) -> Error {
         match e {
@@ -257,6 +280,14 @@ impl Error {
                 message: "the agent is still active; wait for it or stop it first".into(),
             },
             TurnError::Cancelled => Error::Cancelled,
+            TurnError::PollsFailedUntilDeadline {
+                deadline,
+                failed_polls,
+                last,
+            } => {
+                let last = Error::from_turn(*last, agent);
+                Error::poll_outage_timeout(agent, deadline, failed_polls, &last)
+            }
             other => Error::Server {
                 status: 0,
                 code: None,
@@ -384,6 +415,31 @@ mod tests {
         assert!(matches!(e, Error::FollowUpOutcomeUnknown { agent } if agent == id));
         let e = Error::from_turn(TurnError::DeadlineExceeded, None);
         assert!(matches!(e, Error::Timeout { .. }));
+    }
+
+    #[test]
+    fn an_outage_timeout_names_the_deadline_and_the_last_error() {
+        let id: AgentId = "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap();
+        let e = Error::from_turn(
+            TurnError::PollsFailedUntilDeadline {
+                deadline: Duration::from_secs(30),
+                failed_polls: 7,
+                last: Box::new(TurnError::Api {
+                    status: 503,
+                    code: Some("service_unavailable".into()),
+                    message: "Service unavailable".into(),
+                }),
+            },
+            Some(id),
+        );
+        assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "timed out: no terminal status from agent {id} within the 30 s wait deadline: the last 7 polls failed; last error: server error 503 (service_unavailable): Service unavailable"
+            )
+        );
     }
 
     #[test]

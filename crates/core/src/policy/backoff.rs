@@ -71,6 +71,25 @@ impl Backoff {
         self.curve().delay(retry, rng)
     }
 
+    /// The same curve `steps` retries further along: its first delay is this curve's delay
+    /// number `steps` (capped at `max`).
+    ///
+    /// For a second retrier behind a first one, so the two together follow one curve instead of
+    /// restarting it: the SDK's turn waits `advanced(max_attempts - 1)` between failed polls
+    /// because the transport has already waited the first `max_attempts - 1` steps.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use nomic_agent_core::policy::backoff::Backoff;
+    /// let b = Backoff::default().advanced(3);
+    /// assert_eq!(b.initial, Duration::from_millis(1600));
+    /// assert_eq!(Backoff::default().advanced(99).initial, Duration::from_secs(10));
+    /// ```
+    pub fn advanced(mut self, steps: u32) -> Self {
+        self.initial = super::exponential(self.initial, self.factor, steps, self.max);
+        self
+    }
+
     fn curve(&self) -> Curve {
         Curve::new(self.initial, self.factor, self.max, self.jitter)
     }
@@ -104,6 +123,18 @@ mod tests {
                 assert!(d <= nominal.mul_f64(1.2) + Duration::from_nanos(1));
             }
         }
+    }
+
+    #[test]
+    fn advanced_continues_the_curve() {
+        let b = Backoff::default().with_jitter(0.0);
+        let mut rng = Rng::seed(0);
+        let whole: Vec<Duration> = (0..10).map(|n| b.delay(n, &mut rng)).collect();
+        let later = b.clone().advanced(3);
+        let tail: Vec<Duration> = (0..7).map(|n| later.delay(n, &mut rng)).collect();
+        assert_eq!(tail, whole[3..]);
+        assert_eq!(b.clone().advanced(0), b);
+        assert!(b.advanced(u32::MAX).validate().is_ok());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use super::PollErrorPolicy;
 use crate::policy::PolicyError;
+use crate::policy::backoff::Backoff;
 use crate::policy::poll::PollSchedule;
 use crate::policy::retry::RetryConfig;
 use crate::request::ApiBase;
@@ -17,6 +19,13 @@ pub struct TurnConfig {
     pub poll: PollSchedule,
     /// Retry rules for every request of the turn.
     pub retry: RetryConfig,
+    /// How long polls (status and conversation reads) go on through errors a retry can cure,
+    /// once `retry` has given up on one. Default [`PollErrorPolicy::UntilDeadline`].
+    pub poll_errors: PollErrorPolicy,
+    /// The wait before polling again after the n-th poll in a row failed: `delay(n - 1)`.
+    /// Default [`Backoff::default`] (200 ms, ×2, 10 s cap, ±20 %). A caller whose transport
+    /// already retried each request continues its curve with [`Backoff::advanced`].
+    pub poll_error_backoff: Backoff,
     /// After a follow-up's 202, how long a stale terminal status is tolerated before the
     /// conversation is consulted. Default 30 s ("tens of seconds", SKILL.md).
     pub followup_window: Duration,
@@ -36,6 +45,8 @@ impl TurnConfig {
             api_base,
             poll: PollSchedule::default(),
             retry: RetryConfig::default(),
+            poll_errors: PollErrorPolicy::default(),
+            poll_error_backoff: Backoff::default(),
             followup_window: Duration::from_secs(30),
             followup_poll_interval: Duration::from_millis(500),
             deadline: None,
@@ -52,6 +63,18 @@ impl TurnConfig {
     /// Sets [`retry`](Self::retry).
     pub fn with_retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Sets [`poll_errors`](Self::poll_errors).
+    pub fn with_poll_errors(mut self, policy: PollErrorPolicy) -> Self {
+        self.poll_errors = policy;
+        self
+    }
+
+    /// Sets [`poll_error_backoff`](Self::poll_error_backoff).
+    pub fn with_poll_error_backoff(mut self, backoff: Backoff) -> Self {
+        self.poll_error_backoff = backoff;
         self
     }
 
@@ -79,12 +102,14 @@ impl TurnConfig {
         self
     }
 
-    /// Rejects settings that would spin or never poll: see [`PollSchedule::validate`] and
-    /// [`Backoff::validate`](crate::policy::backoff::Backoff::validate); the follow-up interval
-    /// and a deadline must be positive.
+    /// Rejects settings that would spin or never poll: see [`PollSchedule::validate`],
+    /// [`Backoff::validate`] and [`PollErrorPolicy::validate`]; the follow-up interval and a
+    /// deadline must be positive.
     pub fn validate(&self) -> Result<(), PolicyError> {
         self.poll.validate()?;
         self.retry.backoff.validate()?;
+        self.poll_error_backoff.validate()?;
+        self.poll_errors.validate()?;
         crate::policy::positive("followup_poll_interval", self.followup_poll_interval)?;
         if let Some(d) = self.deadline {
             crate::policy::positive("deadline", d)?;
@@ -115,7 +140,19 @@ mod tests {
         assert_eq!(c.followup_window, Duration::from_secs(30));
         assert_eq!(c.followup_poll_interval, Duration::from_millis(500));
         assert_eq!(c.retry.max_attempts, 4);
+        assert_eq!(c.poll_errors, PollErrorPolicy::UntilDeadline);
         assert!(c.validate().is_ok());
+        let bad = cfg()
+            .with_poll_errors(PollErrorPolicy::MaxConsecutive(0))
+            .validate()
+            .unwrap_err();
+        assert_eq!(bad.field, "poll_errors");
+        assert!(
+            cfg()
+                .with_poll_error_backoff(Backoff::default().with_initial(Duration::ZERO))
+                .validate()
+                .is_err()
+        );
         let bad = cfg()
             .with_followup_poll_interval(Duration::ZERO)
             .validate()

@@ -1,5 +1,7 @@
 //! Why a turn could not start, and how a started turn can fail.
 
+use std::time::Duration;
+
 use crate::policy::retry::SendFailure;
 use crate::validate::InvalidRequest;
 use crate::wire::AgentStatus;
@@ -19,6 +21,21 @@ pub enum TurnError {
     /// The configured deadline passed before the agent reached a terminal status.
     #[error("the deadline passed before the agent reached a terminal status")]
     DeadlineExceeded,
+    /// The deadline passed (or a `Retry-After` reached past it) while polls kept failing with
+    /// errors a retry could cure (5xx, resets, connect failures, timeouts), so the agent's
+    /// status is unknown. See [`PollErrorPolicy`](super::PollErrorPolicy).
+    #[error(
+        "the {}-second deadline passed while polls were failing ({failed_polls} in a row); last error: {last}",
+        deadline.as_secs_f64()
+    )]
+    PollsFailedUntilDeadline {
+        /// The turn's deadline, as configured.
+        deadline: Duration,
+        /// How many polls had failed in a row.
+        failed_polls: u32,
+        /// The latest poll's error.
+        last: Box<TurnError>,
+    },
     /// 404: the agent was deleted, belongs to someone else or never existed.
     #[error("the agent no longer exists (404)")]
     AgentGone,

@@ -1,5 +1,7 @@
 //! What a turn reports, drained with [`Turn::poll_event`](super::Turn::poll_event).
 
+use std::time::Instant;
+
 use super::TurnError;
 use crate::wire::{Agent, AgentStatus, Conversation};
 
@@ -25,6 +27,16 @@ pub enum Event {
         from: Option<AgentStatus>,
         /// The new status.
         to: AgentStatus,
+    },
+    /// A poll failed with an error a retry can cure (after that request's own retries); the
+    /// turn polls again at `retry_at` (see [`PollErrorPolicy`](super::PollErrorPolicy)).
+    PollRetrying {
+        /// Polls failed in a row, this one included (1 for the first).
+        failed_polls: u32,
+        /// When the next poll goes out.
+        retry_at: Instant,
+        /// Why this poll failed.
+        error: TurnError,
     },
     /// The turn finished successfully.
     Finished {

@@ -10,11 +10,13 @@
 //! [`is_done`](Turn::is_done); it has then emitted exactly one terminal [`Event`].
 //!
 //! The transitions, including the follow-up race, live in `state.rs` and are described in
-//! `docs/lifecycle.md`.
+//! `docs/lifecycle.md`. A poll that fails with an error a retry can cure does not end the turn:
+//! it is polled again with backoff until the deadline (`outage.rs`, [`PollErrorPolicy`]).
 
 mod config;
 mod error;
 mod event;
+mod outage;
 mod state;
 
 use std::collections::VecDeque;
@@ -27,6 +29,7 @@ use bytes::Bytes;
 pub use config::TurnConfig;
 pub use error::{TurnError, TurnStartError};
 pub use event::Event;
+pub use outage::PollErrorPolicy;
 pub use state::TurnPhase;
 
 use crate::policy::poll::PollClock;
@@ -105,6 +108,7 @@ pub struct Turn {
     restop_when_active: bool,
     poll_clock: PollClock,
     poll_attempt: u32,
+    outage: outage::Outage,
     deadline_at: Option<Instant>,
     next_id: u64,
     events: VecDeque<Event>,
@@ -203,6 +207,7 @@ impl Turn {
             restop_when_active: false,
             poll_clock,
             poll_attempt: 0,
+            outage: outage::Outage::default(),
             deadline_at,
             next_id: 0,
             events: VecDeque::new(),
@@ -241,9 +246,20 @@ impl Turn {
         self.on_response(now, wall_now, id, resp);
     }
 
-    /// Feeds back that request `id` got no response.
+    /// Feeds back that request `id` got no response (a reset, a connect failure, a timeout:
+    /// something a later attempt may cure). A poll that fails so is polled again until the
+    /// deadline (see [`PollErrorPolicy`]).
     pub fn handle_failure(&mut self, now: Instant, id: RequestId, f: SendFailure) {
-        self.on_failure(now, id, f);
+        self.on_failure(now, id, f, true);
+    }
+
+    /// Feeds back that request `id` got no usable response and that sending it again cannot
+    /// cure that (the TLS certificate was refused, a redirect was not followed, the response was
+    /// over its size limit). Nothing is retried: the turn ends with
+    /// [`TurnError::Transport`]`(f)`, or the launch or follow-up outcome error when `f` says
+    /// it may have been received.
+    pub fn handle_permanent_failure(&mut self, now: Instant, id: RequestId, f: SendFailure) {
+        self.on_failure(now, id, f, false);
     }
 
     /// Tells the turn that time has reached `now` (call it at [`poll_timeout`](Self::poll_timeout)).
@@ -269,8 +285,10 @@ impl Turn {
         self.events.pop_front()
     }
 
-    /// When the turn next needs [`handle_timeout`](Self::handle_timeout) (a request becomes
-    /// due); `None` when it only waits for responses or is done.
+    /// When the turn next needs [`handle_timeout`](Self::handle_timeout): a request becomes
+    /// due, or the deadline passes with a status poll sent before it still unanswered (the poll
+    /// is then abandoned, so a slow or silent server cannot stretch the wait). `None` when it
+    /// only waits for responses or is done.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_due()
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 
+use super::outage::{Cause, Limits, Next};
 use super::{Event, Origin, RequestId, Snapshot, Transmit, Turn, TurnError};
 use crate::answer::AnswerCheck;
 use crate::policy::classify::{Classification, ClassifyConfig, classify};
@@ -87,6 +88,11 @@ impl Op {
         }
     }
 
+    /// A read the turn makes while it waits: rides out curable errors (`outage.rs`).
+    fn is_poll(self) -> bool {
+        matches!(self, Op::GetAgent | Op::Conversation)
+    }
+
     fn tier(self) -> Tier {
         match self {
             Op::Launch | Op::FollowUp => Tier::Heavy,
@@ -99,7 +105,8 @@ impl Op {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum When {
     At(Instant),
-    InFlight(RequestId),
+    /// Sent at the instant, under the id.
+    InFlight(RequestId, Instant),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +129,12 @@ impl Slot {
     fn due(&self) -> Option<Instant> {
         match self.when {
             When::At(at) => Some(at),
-            When::InFlight(_) => None,
+            When::InFlight(..) => None,
         }
     }
 
     fn in_flight(&self, id: RequestId) -> bool {
-        self.when == When::InFlight(id)
+        matches!(self.when, When::InFlight(sent, _) if sent == id)
     }
 }
 
@@ -183,7 +190,7 @@ impl Turn {
             self.set_slot(
                 which,
                 Some(Slot {
-                    when: When::InFlight(id),
+                    when: When::InFlight(id, now),
                     ..slot
                 }),
             );
@@ -205,7 +212,23 @@ impl Turn {
             .iter()
             .flatten()
             .filter_map(Slot::due)
+            .chain(self.abandon_at())
             .min()
+    }
+
+    /// When the status poll in flight is abandoned: at the deadline, if it was sent before it.
+    /// A poll sent at the deadline (the last one) is left to finish. Conversation reads are
+    /// never abandoned: the agent is already terminal, or the window is being confirmed.
+    fn abandon_at(&self) -> Option<Instant> {
+        let deadline = self.deadline_at?;
+        match self.main? {
+            Slot {
+                op: Op::GetAgent,
+                when: When::InFlight(_, sent),
+                ..
+            } if sent < deadline => Some(deadline),
+            _ => None,
+        }
     }
 
     fn build(&self, op: Op) -> Option<http::Request<Bytes>> {
@@ -265,8 +288,21 @@ impl Turn {
         let class = classify(parts.status, &parts.headers, &body, wall_now, &cfg);
         if class != Classification::Success {
             let err = api_error(&class, &body);
-            self.attempt_failed(now, which, slot, AttemptOutcome::Response(class), err);
+            let cause = match class {
+                Classification::RateLimited { retry_after } => {
+                    Some(Cause::RateLimited(retry_after))
+                }
+                Classification::ServerError { retry_after, .. } => {
+                    Some(Cause::ServerError(retry_after))
+                }
+                _ => None,
+            };
+            let outcome = AttemptOutcome::Response(class);
+            self.attempt_failed(now, which, slot, outcome, err, cause);
             return;
+        }
+        if which == Which::Main {
+            self.outage.clear();
         }
         match slot.op {
             Op::Launch => self.on_launched(now, &body),
@@ -283,26 +319,45 @@ impl Turn {
         }
     }
 
-    pub(super) fn on_failure(&mut self, now: Instant, id: RequestId, f: SendFailure) {
+    /// `curable`: a later attempt may succeed (a reset, a connect failure, a timeout), as
+    /// opposed to a refused certificate or an oversized body, which are never retried.
+    pub(super) fn on_failure(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        f: SendFailure,
+        curable: bool,
+    ) {
         let Some((which, slot)) = self.take_in_flight(id) else {
             return;
         };
-        self.attempt_failed(
-            now,
-            which,
-            slot,
-            AttemptOutcome::Failed(f),
-            TurnError::Transport(f),
-        );
+        let err = TurnError::Transport(f);
+        if curable {
+            let outcome = AttemptOutcome::Failed(f);
+            self.attempt_failed(now, which, slot, outcome, err, Some(Cause::NoResponse));
+        } else {
+            let unknown = f.maybe_received() && slot.op.kind().is_non_idempotent();
+            self.gave_up(which, slot, unknown, err);
+        }
     }
 
     pub(super) fn on_timeout(&mut self, now: Instant) {
+        if self.abandon_at().is_some_and(|at| now >= at) {
+            // Its response, should it come, is for an id no slot holds: ignored.
+            self.main = None;
+            match self.phase {
+                // The window ends at the deadline at the latest: confirm from the conversation.
+                Phase::AwaitingNewTurn { .. } => self.next_stale_poll(now),
+                _ => self.fail(self.deadline_error()),
+            }
+            return;
+        }
         // Nothing is ever scheduled past the deadline; this guards that invariant.
         if let (Some(deadline), Some(due)) = (self.deadline_at, self.main.and_then(|s| s.due()))
             && now > deadline
             && due > deadline
         {
-            self.fail(TurnError::DeadlineExceeded);
+            self.fail(self.deadline_error());
         }
     }
 
@@ -472,11 +527,14 @@ impl Turn {
     // ---- failures ------------------------------------------------------------------------
 
     /// A 2xx read whose body did not decode: retried like a broken connection.
+    /// Not an outage (the server answered, with garbage), so never ridden out.
     fn broken_read(&mut self, now: Instant, which: Which, slot: Slot, reason: String) {
         let outcome = AttemptOutcome::Failed(SendFailure::MaybeSent);
-        self.attempt_failed(now, which, slot, outcome, TurnError::Decode(reason));
+        self.attempt_failed(now, which, slot, outcome, TurnError::Decode(reason), None);
     }
 
+    /// `cause`: set when a later attempt may cure the failure (5xx, rate 429, no response);
+    /// a poll failing so is ridden out once `retry` gives up on it.
     fn attempt_failed(
         &mut self,
         now: Instant,
@@ -484,6 +542,7 @@ impl Turn {
         slot: Slot,
         outcome: AttemptOutcome,
         err: TurnError,
+        cause: Option<Cause>,
     ) {
         let decision = decide(
             slot.op.kind(),
@@ -492,6 +551,7 @@ impl Turn {
             &self.cfg.retry,
             &mut self.rng,
         );
+        let ride_out = cause.filter(|_| which == Which::Main && slot.op.is_poll());
         match decision {
             RetryDecision::Retry { after } => {
                 let at = now.checked_add(after);
@@ -500,9 +560,15 @@ impl Turn {
                     (Some(at), Some(d)) => at > d,
                     (Some(_), None) => false,
                 };
+                if let Some(cause) = ride_out
+                    && past_deadline
+                {
+                    self.ride_out(now, slot.op, cause, err);
+                    return;
+                }
                 match (which, at) {
                     (Which::Stop, _) if past_deadline => {}
-                    (Which::Main, _) if past_deadline => self.fail(TurnError::DeadlineExceeded),
+                    (Which::Main, _) if past_deadline => self.fail(self.deadline_error()),
                     (_, Some(at)) => {
                         let next = Slot {
                             op: slot.op,
@@ -514,24 +580,62 @@ impl Turn {
                     (_, None) => {}
                 }
             }
-            RetryDecision::GiveUp { outcome_unknown } => match which {
-                Which::Stop => {
-                    // The agent may already be terminal (409) or the next turn may not have
-                    // started: stop again once it is seen active.
-                    if err == TurnError::Conflict {
-                        self.restop_when_active = true;
-                    }
-                }
-                Which::Main => {
-                    let err = match (outcome_unknown, slot.op) {
-                        (true, Op::Launch) => TurnError::LaunchOutcomeUnknown,
-                        (true, Op::FollowUp) => TurnError::FollowUpOutcomeUnknown,
-                        _ => err,
-                    };
-                    self.fail(err);
-                }
+            RetryDecision::GiveUp { outcome_unknown } => match ride_out {
+                // A read is never "outcome unknown"; the guard only keeps the two rules apart.
+                Some(cause) if !outcome_unknown => self.ride_out(now, slot.op, cause, err),
+                _ => self.gave_up(which, slot, outcome_unknown, err),
             },
         }
+    }
+
+    /// No more attempts for this request: the turn ends (main) or carries on without it (stop).
+    fn gave_up(&mut self, which: Which, slot: Slot, outcome_unknown: bool, err: TurnError) {
+        match which {
+            Which::Stop => {
+                // The agent may already be terminal (409) or the next turn may not have
+                // started: stop again once it is seen active.
+                if err == TurnError::Conflict {
+                    self.restop_when_active = true;
+                }
+            }
+            Which::Main => {
+                let err = match (outcome_unknown, slot.op) {
+                    (true, Op::Launch) => TurnError::LaunchOutcomeUnknown,
+                    (true, Op::FollowUp) => TurnError::FollowUpOutcomeUnknown,
+                    _ => err,
+                };
+                self.fail(err);
+            }
+        }
+    }
+
+    /// A poll failed for good: poll again after the outage backoff, or end (`outage.rs`).
+    fn ride_out(&mut self, now: Instant, op: Op, cause: Cause, err: TurnError) {
+        let limits = Limits {
+            policy: self.cfg.poll_errors,
+            backoff: &self.cfg.poll_error_backoff,
+            deadline: self.deadline_at.zip(self.cfg.effective_deadline()),
+        };
+        match self
+            .outage
+            .after_failure(now, cause, err.clone(), limits, &mut self.rng)
+        {
+            Next::PollAt(at) => {
+                self.main = Some(Slot::at(op, at));
+                self.events.push_back(Event::PollRetrying {
+                    failed_polls: self.outage.failed_polls(),
+                    retry_at: at,
+                    error: err,
+                });
+            }
+            Next::End(e) => self.fail(e),
+        }
+    }
+
+    /// The error of a deadline that passes now: it names the last poll error during an outage.
+    fn deadline_error(&self) -> TurnError {
+        let deadline = self.cfg.effective_deadline().unwrap_or_default();
+        self.outage.deadline_error(deadline)
     }
 
     // ---- helpers -------------------------------------------------------------------------
@@ -564,7 +668,7 @@ impl Turn {
         self.poll_attempt = self.poll_attempt.saturating_add(1);
         match self.poll_clock.next_poll(now, attempt, &mut self.rng) {
             Some(at) => self.main = Some(Slot::at(Op::GetAgent, at)),
-            None => self.fail(TurnError::DeadlineExceeded),
+            None => self.fail(self.deadline_error()),
         }
     }
 
