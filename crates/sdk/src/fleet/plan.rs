@@ -597,3 +597,134 @@ mod tests {
         assert_eq!(p.next_work(t1 + INITIAL, 8), vec![Work::ScanPage(None)]);
     }
 }
+
+#[cfg(test)]
+mod differential {
+    use super::*;
+    use nomic_agent_core::fleet::{Planner, Work as W2};
+    use std::time::Duration;
+
+    fn id(n: u64) -> AgentId {
+        format!("019abc12-3456-7890-abcd-{n:012x}").parse().unwrap()
+    }
+    fn conv(w: Work) -> W2 {
+        match w {
+            Work::ScanPage(c) => W2::ScanPage(c),
+            Work::Poll(i) => W2::Poll(i),
+        }
+    }
+
+    #[test]
+    fn same_decisions() {
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let mut checked = 0u64;
+        let mut scans = 0;
+        for seed in 0..400u64 {
+            let mut r = Rng::seed(seed);
+            let poll = PollSchedule::default();
+            let mut a = Plan::new(poll.clone(), seed);
+            let mut b = Planner::new(poll, seed);
+            let mut now = t0;
+            let mut inflight: Vec<W2> = Vec::new();
+            let n_agents = [3u64, 30, 250, 700][r.below(4) as usize];
+            let others = r.below(3) * 300;
+            let mut page_of_scan: Vec<u64> = Vec::new();
+            for step in 0..600 {
+                match r.below(10) {
+                    0 | 1 => {
+                        let n = r.below(n_agents);
+                        a.track(id(n), now);
+                        b.track(now, id(n));
+                    }
+                    2..=4 => {
+                        let budget = 1 + r.below(20) as usize;
+                        let wa: Vec<W2> = a.next_work(now, budget).into_iter().map(conv).collect();
+                        let mut wb = Vec::new();
+                        while wb.len() < budget {
+                            match b.poll_work(now) {
+                                Some(w) => wb.push(w),
+                                None => break,
+                            }
+                        }
+                        assert_eq!(wa, wb, "seed {seed} step {step}");
+                        checked += wa.len() as u64;
+                        scans += wa
+                            .iter()
+                            .filter(|w| matches!(w, W2::ScanPage(Some(_))))
+                            .count();
+                        inflight.extend(wa);
+                    }
+                    5..=7 if !inflight.is_empty() => {
+                        let i = r.below(inflight.len() as u64) as usize;
+                        let w = inflight.swap_remove(i);
+                        match w {
+                            W2::ScanPage(c) => {
+                                if r.below(10) == 0 {
+                                    a.on_scan_failed(now);
+                                    b.handle_scan_failure(now);
+                                    page_of_scan.clear();
+                                } else {
+                                    let k: u32 =
+                                        c.as_deref().map_or(0, |s| s[1..].parse().unwrap());
+                                    let total = n_agents + others;
+                                    let pages = total.div_ceil(100).max(1) as u32;
+                                    let listed: Vec<(AgentId, AgentStatus)> = (u64::from(k) * 100
+                                        ..(u64::from(k) * 100 + 100).min(total))
+                                        .filter_map(|n| {
+                                            if r.below(8) == 0 {
+                                                return None;
+                                            }
+                                            let st = if r.below(20) == 0 {
+                                                AgentStatus::Finished
+                                            } else {
+                                                AgentStatus::Running
+                                            };
+                                            Some((id(n), st))
+                                        })
+                                        .collect();
+                                    let next = if k + 1 >= pages {
+                                        None
+                                    } else if r.below(30) == 0 {
+                                        c.clone()
+                                    } else {
+                                        Some(format!("c{}", k + 1))
+                                    };
+                                    a.on_scan_page(now, &listed, next.clone());
+                                    b.handle_scan_page(now, &listed, next);
+                                }
+                            }
+                            W2::Poll(i) => match r.below(6) {
+                                0 => {
+                                    a.on_poll_failed(now, &i);
+                                    b.handle_poll_failure(now, &i);
+                                }
+                                1 => {
+                                    a.remove(&i);
+                                    b.untrack(&i);
+                                }
+                                2 => {
+                                    let x = a.on_polled(now, &i, &AgentStatus::Failed);
+                                    let y = b.handle_poll(now, &i, &AgentStatus::Failed);
+                                    assert_eq!(x, y);
+                                }
+                                _ => {
+                                    let x = a.on_polled(now, &i, &AgentStatus::Running);
+                                    let y = b.handle_poll(now, &i, &AgentStatus::Running);
+                                    assert_eq!(x, y);
+                                }
+                            },
+                        }
+                    }
+                    _ => {
+                        now += Duration::from_millis(r.below(8000));
+                    }
+                }
+                assert_eq!(a.next_wake(), b.poll_timeout(), "seed {seed} step {step}");
+                assert_eq!(a.len(), b.len());
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        eprintln!("checked {checked} work items, {scans} later scan pages");
+    }
+}
