@@ -111,6 +111,7 @@
 #![deny(missing_docs)]
 
 pub mod answer;
+pub mod fleet;
 pub mod multipart;
 pub mod policy;
 pub mod request;

@@ -1,6 +1,5 @@
-//! [`Fleet`]: many agents tracked by one scheduler, outcomes as a stream.
-
-mod plan;
+//! [`Fleet`]: many agents tracked by one scheduler, outcomes as a stream. The scheduling
+//! decisions are core's [`Planner`]; this file only runs its work and feeds the results back.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -11,9 +10,9 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use nomic_agent_core::answer::final_answer;
-use nomic_agent_core::wire::{self, AgentId, AgentStatus, LaunchRequest, ListAgentsQuery, Page};
+use nomic_agent_core::fleet::{Planner, Work, scan_query};
+use nomic_agent_core::wire::{self, AgentId, AgentStatus, LaunchRequest, Page};
 
-use self::plan::{Plan, SCAN_PAGE, Work};
 use crate::agent::TurnOutcome;
 use crate::client::Client;
 use crate::driver::now;
@@ -52,7 +51,7 @@ type WorkFuture = Pin<Box<dyn Future<Output = Done> + Send>>;
 /// stale-status race.
 pub struct Fleet {
     client: Client,
-    plan: Plan,
+    planner: Planner,
     running: FuturesUnordered<WorkFuture>,
     ready: VecDeque<FleetOutcome>,
     concurrency: usize,
@@ -61,7 +60,7 @@ pub struct Fleet {
 impl fmt::Debug for Fleet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Fleet")
-            .field("tracked", &self.plan.len())
+            .field("tracked", &self.planner.len())
             .field("in_flight", &self.running.len())
             .field("ready", &self.ready.len())
             .finish()
@@ -73,7 +72,7 @@ impl Fleet {
     pub fn new(client: &Client) -> Fleet {
         let poll = client.inner.turn_cfg.poll.clone();
         Fleet {
-            plan: Plan::new(poll, client.next_seed()),
+            planner: Planner::new(poll, client.next_seed()),
             client: client.clone(),
             running: FuturesUnordered::new(),
             ready: VecDeque::new(),
@@ -89,7 +88,7 @@ impl Fleet {
 
     /// Starts tracking an agent launched elsewhere.
     pub fn track(&mut self, id: AgentId) {
-        self.plan.track(id, now());
+        self.planner.track(now(), id);
     }
 
     /// Launches an agent and tracks it.
@@ -101,7 +100,7 @@ impl Fleet {
 
     /// Agents not yet reported.
     pub fn pending(&self) -> usize {
-        self.plan.len() + self.ready.len()
+        self.planner.len() + self.ready.len()
     }
 
     /// True when every tracked agent has been reported.
@@ -115,14 +114,22 @@ impl Fleet {
             if let Some(o) = self.ready.pop_front() {
                 return Some(o);
             }
-            if self.plan.len() == 0 && self.running.is_empty() {
+            if self.planner.is_empty() && self.running.is_empty() {
                 return None;
             }
-            let free = self.concurrency.saturating_sub(self.running.len());
-            for work in self.plan.next_work(now(), free) {
+            // The planner's drain order: start work while a slot is free, then sleep until its
+            // timeout or the next completion.
+            let t = now();
+            while self.running.len() < self.concurrency {
+                let Some(work) = self.planner.poll_work(t) else {
+                    break;
+                };
                 self.start(work);
             }
-            let wake = self.plan.next_wake().map(tokio::time::Instant::from_std);
+            let wake = self
+                .planner
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std);
             tokio::select! {
                 Some(done) = self.running.next(), if !self.running.is_empty() => self.finish(done),
                 _ = async { tokio::time::sleep_until(wake.expect("guarded")).await }, if wake.is_some() => {}
@@ -141,15 +148,7 @@ impl Fleet {
         let client = self.client.clone();
         let fut: WorkFuture = match work {
             Work::ScanPage(cursor) => Box::pin(async move {
-                let mut q = ListAgentsQuery::new()
-                    .limit(SCAN_PAGE)
-                    .status(AgentStatus::Waiting)
-                    .status(AgentStatus::Running)
-                    .status(AgentStatus::AwaitingTool);
-                if let Some(c) = cursor {
-                    q = q.cursor(c);
-                }
-                Done::ScanPage(client.list_agents_page(&q).await)
+                Done::ScanPage(client.list_agents_page(&scan_query(cursor)).await)
             }),
             Work::Poll(id) => Box::pin(async move { Done::Polled(id, client.get_agent(id).await) }),
         };
@@ -162,11 +161,11 @@ impl Fleet {
             Done::ScanPage(Ok(page)) => {
                 let listed: Vec<(AgentId, AgentStatus)> =
                     page.data.into_iter().map(|a| (a.id, a.status)).collect();
-                self.plan.on_scan_page(t, &listed, page.next_cursor);
+                self.planner.handle_scan_page(t, &listed, page.next_cursor);
             }
-            Done::ScanPage(Err(_)) => self.plan.on_scan_failed(t),
+            Done::ScanPage(Err(_)) => self.planner.handle_scan_failure(t),
             Done::Polled(id, Ok(agent)) => {
-                if self.plan.on_polled(t, &id, &agent.status) {
+                if self.planner.handle_poll(t, &id, &agent.status) {
                     if agent.status == AgentStatus::Finished {
                         let client = self.client.clone();
                         self.running.push(Box::pin(async move {
@@ -178,9 +177,11 @@ impl Fleet {
                     }
                 }
             }
-            Done::Polled(id, Err(e)) if e.is_retryable() => self.plan.on_poll_failed(t, &id),
+            Done::Polled(id, Err(e)) if e.is_retryable() => {
+                self.planner.handle_poll_failure(t, &id)
+            }
             Done::Polled(id, Err(e)) => {
-                self.plan.remove(&id);
+                self.planner.untrack(&id);
                 self.ready.push_back(FleetOutcome {
                     agent_id: id,
                     result: Err(e),
