@@ -56,6 +56,7 @@ mod fleet;
 mod image;
 mod journal;
 mod session;
+mod shared;
 mod store;
 mod upload;
 
