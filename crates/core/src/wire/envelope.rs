@@ -21,7 +21,7 @@ use serde_json::Value;
 /// shape), so one type reads both; it always serializes as `{"data": T}`.
 ///
 /// ```
-/// use nomic_agent_core::wire::{AgentStatus, DataEnvelope, Conversation};
+/// use nomic_agent_core::wire::{Conversation, DataEnvelope};
 ///
 /// let wrapped: DataEnvelope<Conversation> =
 ///     serde_json::from_str(r#"{"data":{"messages":[]}}"#).unwrap();
