@@ -23,7 +23,7 @@ use nomic_agent_core::wire::AgentId;
 use crate::Error;
 use crate::claim::{Claim, ClaimOwner, ClaimRecord, decide, held_by_other};
 use crate::journal::{TurnRecord, unix_millis_now};
-use format::Entry;
+use format::{Entry, FileMap};
 
 /// A map from an application thread key (a chat thread, a ticket) to one agent id.
 ///
@@ -224,6 +224,7 @@ struct FileInner {
     // Queues this process's writers without parking a blocking thread each on the file lock;
     // the guard moves into the blocking task, so a dropped future still finishes its write.
     writers: Arc<tokio::sync::Mutex<()>>,
+    cache: file_io::MapCache,
 }
 
 impl FileStore {
@@ -239,6 +240,7 @@ impl FileStore {
                 lock_path: file_io::lock_path(&path),
                 path,
                 writers: Arc::default(),
+                cache: file_io::MapCache::default(),
             }),
         })
     }
@@ -250,9 +252,13 @@ impl FileStore {
 
     /// The current entry of `key`, read from the file.
     async fn entry(&self, key: &str) -> Result<Entry, Error> {
-        let path = self.inner.path.clone();
+        let inner = Arc::clone(&self.inner);
         let key = key.to_owned();
-        blocking(move || Ok(file_io::read_map(&path)?.remove(&key).unwrap_or_default())).await
+        blocking(move || {
+            let map = inner.cache.read(&inner.path)?;
+            Ok(map.get(&key).cloned().unwrap_or_default())
+        })
+        .await
     }
 
     /// Applies `f` to the entry of `key` as it is in the file now, under the file lock, and
@@ -268,7 +274,7 @@ impl FileStore {
             let _queued = queued;
             let _lock = file_io::lock_exclusive(&inner.lock_path)?;
             // Re-read under the lock: another process may have written since.
-            let mut map = file_io::read_map(&inner.path)?;
+            let mut map = FileMap::clone(&*inner.cache.read(&inner.path)?);
             let old = map.get(&key).cloned().unwrap_or_default();
             let mut entry = old.clone();
             let r = f(&mut entry);
@@ -280,7 +286,9 @@ impl FileStore {
             } else {
                 map.insert(key, entry);
             }
-            file_io::write_atomically(&inner.path, &format::encode_map(&map)?)?;
+            let bytes = format::encode_map(&map)?;
+            file_io::write_atomically(&inner.path, &bytes)?;
+            inner.cache.wrote(bytes, map);
             Ok(r)
         })
         .await

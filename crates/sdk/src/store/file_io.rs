@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::Error;
 
@@ -38,16 +39,57 @@ pub(crate) fn lock_exclusive(lock: &Path) -> Result<File, Error> {
     Ok(file)
 }
 
-/// The map in the file; a missing file is an empty map. A plain read is consistent without
+/// The bytes of the file; a missing file reads as empty. A plain read is consistent without
 /// the lock: the file is only ever replaced by a rename, never written in place.
-pub(crate) fn read_map(path: &Path) -> Result<FileMap, Error> {
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Error> {
     match std::fs::read(path) {
-        Ok(bytes) => parse_map(&bytes, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileMap::new()),
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(Error::io(
             format!("could not read session store {}", path.display()),
             e,
         )),
+    }
+}
+
+/// The map in the file; a missing file is an empty map.
+pub(crate) fn read_map(path: &Path) -> Result<FileMap, Error> {
+    parse_map(&read_bytes(path)?, path)
+}
+
+/// The last map read or written by this handle, with the bytes it came from.
+///
+/// Every read still reads the file (another process may have replaced it); only the parse is
+/// skipped when the bytes are the same, which they are for most of the looks a waiting
+/// session takes. File metadata would not do: a replaced file can reuse the inode, size and
+/// (coarse) modification time of the one before.
+#[derive(Debug, Default)]
+pub(crate) struct MapCache {
+    last: Mutex<Option<(Vec<u8>, Arc<FileMap>)>>,
+}
+
+impl MapCache {
+    fn last(&self) -> std::sync::MutexGuard<'_, Option<(Vec<u8>, Arc<FileMap>)>> {
+        // Replaced whole under the lock, so a poisoned value is still a consistent pair.
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The map in the file now.
+    pub(crate) fn read(&self, path: &Path) -> Result<Arc<FileMap>, Error> {
+        let bytes = read_bytes(path)?;
+        if let Some((b, map)) = &*self.last()
+            && *b == bytes
+        {
+            return Ok(Arc::clone(map));
+        }
+        let map = Arc::new(parse_map(&bytes, path)?);
+        *self.last() = Some((bytes, Arc::clone(&map)));
+        Ok(map)
+    }
+
+    /// Remembers what was just written.
+    pub(crate) fn wrote(&self, bytes: Vec<u8>, map: FileMap) {
+        *self.last() = Some((bytes, Arc::new(map)));
     }
 }
 
@@ -112,6 +154,22 @@ mod tests {
         ));
         drop(held);
         other.try_lock().unwrap();
+    }
+
+    #[test]
+    fn the_cache_reads_the_file_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let cache = MapCache::default();
+        assert!(cache.read(&path).unwrap().is_empty());
+        let id = "019abc12-3456-7890-abcd-ef1234567890";
+        write_atomically(&path, format!(r#"{{"a":"{id}"}}"#).as_bytes()).unwrap();
+        assert_eq!(cache.read(&path).unwrap().len(), 1);
+        // Same length, other content: still seen.
+        write_atomically(&path, format!(r#"{{"b":"{id}"}}"#).as_bytes()).unwrap();
+        assert!(cache.read(&path).unwrap().contains_key("b"));
+        std::fs::write(&path, b"[").unwrap();
+        assert!(cache.read(&path).is_err());
     }
 
     #[test]
