@@ -197,6 +197,9 @@ impl SessionStore for MemoryStore {
 /// runs their turns one after the other; see [`Session`](crate::Session#more-than-one-process).
 ///
 /// The lock is `flock`-style (`std::fs::File::lock`); network file systems may not honour it.
+/// Every change rewrites and flushes the whole file under that one lock, so the store suits
+/// tens of changes per second, not thousands; a busier service wants a database-backed
+/// [`SessionStore`].
 ///
 /// ```
 /// use nomic_agent::{FileStore, SessionStore};

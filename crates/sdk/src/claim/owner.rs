@@ -13,10 +13,11 @@ use crate::Error;
 /// nonce and a per-process sequence number (so two [`Session`](crate::Session)s in one process
 /// are distinct owners; clones of one session share its owner).
 ///
-/// On Linux it also records the boot id and the process's start time, so another process on
-/// the same machine can tell that the owner is gone (its pid no longer runs, or now names a
-/// different process) without waiting for the lease to run out. Elsewhere only the lease says
-/// when a claim lapses.
+/// On Linux it also records the boot id, the pid namespace and the process's start time, so
+/// another process on the same machine and in the same pid namespace (not another container)
+/// can tell that the owner is gone (its pid no longer runs, or now names a different process)
+/// without waiting for the lease to run out. Elsewhere only the lease says when a claim
+/// lapses.
 ///
 /// ```
 /// use nomic_agent::ClaimOwner;
@@ -35,6 +36,7 @@ pub struct ClaimOwner {
     id: String,
     pid: u32,
     boot: Option<String>,
+    pidns: Option<String>,
     start: Option<u64>,
 }
 
@@ -69,7 +71,11 @@ struct Me {
     pid: u32,
     nonce: u64,
     boot: Option<String>,
+    pidns: Option<String>,
     start: Option<u64>,
+    /// Whether `/proc` lists other users' processes (it may not: `hidepid`), so that a
+    /// missing `/proc/<pid>` means the process is gone.
+    proc_shows_all: bool,
 }
 
 fn me() -> &'static Me {
@@ -89,7 +95,11 @@ fn me() -> &'static Me {
             pid,
             nonce: h.finish(),
             boot: boot_id(),
+            pidns: std::fs::read_link("/proc/self/ns/pid")
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned()),
             start: proc_stat(pid).and_then(|s| s.start),
+            proc_shows_all: proc_stat(1).is_some(),
         }
     })
 }
@@ -104,6 +114,7 @@ impl ClaimOwner {
             id: format!("{}.{:016x}.{seq}", me.pid, me.nonce),
             pid: me.pid,
             boot: me.boot.clone(),
+            pidns: me.pidns.clone(),
             start: me.start,
         }
     }
@@ -119,19 +130,21 @@ impl ClaimOwner {
     }
 
     /// True when the owner certainly no longer runs: it ran on this machine since its last
-    /// boot (same boot id) and its pid is gone, a zombie, or now names a process that started
-    /// at another time. False when it runs or nothing can be told (another machine, no
-    /// `/proc`); then only the claim's lease says when it lapsed.
+    /// boot (same boot id), in this pid namespace, and its pid is gone, a zombie, or now names
+    /// a process that started at another time. False when it runs or nothing can be told
+    /// (another machine or container, no `/proc`); then only the claim's lease says when it
+    /// lapsed.
     pub fn is_gone(&self) -> bool {
         let here = me();
-        if self.boot.is_none() || self.boot != here.boot {
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        if !same(&self.boot, &here.boot) || !same(&self.pidns, &here.pidns) {
             return false;
         }
         if self.pid == here.pid {
             return false; // this process runs: it is reading this
         }
         match std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) {
-            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            Err(e) => here.proc_shows_all && e.kind() == std::io::ErrorKind::NotFound,
             Ok(text) => match parse_stat(&text) {
                 Some(s) => {
                     matches!(s.state, 'Z' | 'X' | 'x')
@@ -149,6 +162,9 @@ impl ClaimOwner {
         m.insert("pid".into(), json!(self.pid));
         if let Some(b) = &self.boot {
             m.insert("boot".into(), json!(b));
+        }
+        if let Some(n) = &self.pidns {
+            m.insert("pidns".into(), json!(n));
         }
         if let Some(s) = self.start {
             m.insert("start".into(), json!(s));
@@ -172,11 +188,12 @@ impl ClaimOwner {
             .and_then(Value::as_u64)
             .and_then(|p| u32::try_from(p).ok())
             .ok_or_else(|| bad("pid"))?;
-        let boot = match v.get("boot") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(bad("boot")),
+        let text = |k: &str| match v.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(bad(k)),
         };
+        let (boot, pidns) = (text("boot")?, text("pidns")?);
         let start = match v.get("start") {
             None | Some(Value::Null) => None,
             Some(s) => Some(s.as_u64().ok_or_else(|| bad("start"))?),
@@ -185,6 +202,7 @@ impl ClaimOwner {
             id: id.to_owned(),
             pid,
             boot,
+            pidns,
             start,
         })
     }
@@ -246,6 +264,7 @@ mod tests {
             id: format!("{pid}.test"),
             pid,
             boot: me().boot.clone(),
+            pidns: me().pidns.clone(),
             start,
         }
     }
@@ -253,8 +272,8 @@ mod tests {
     #[test]
     fn liveness_follows_proc_on_linux() {
         let me = me();
-        if me.boot.is_none() {
-            return; // no /proc: only leases apply, and `is_gone` is always false
+        if me.boot.is_none() || me.pidns.is_none() || !me.proc_shows_all {
+            return; // no usable /proc: only leases apply, and `is_gone` is always false
         }
         assert!(!ClaimOwner::new().is_gone());
         // pid 1 runs for as long as the machine does; its start time is recorded.
@@ -267,10 +286,14 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         assert!(owner_at(pid, None).is_gone());
-        // On another machine (another boot id) nothing can be told.
+        // On another machine (another boot id) or in another container (another pid
+        // namespace) nothing can be told.
         let mut far = owner_at(pid, None);
         far.boot = Some("another-boot".into());
         assert!(!far.is_gone());
+        let mut contained = owner_at(pid, None);
+        contained.pidns = Some("pid:[1]".into());
+        assert!(!contained.is_gone());
     }
 
     #[test]
@@ -279,13 +302,14 @@ mod tests {
         let back = ClaimOwner::from_json_value(&o.to_json_value()).unwrap();
         assert_eq!(back.id, o.id);
         assert_eq!(
-            (back.pid, &back.boot, back.start),
-            (o.pid, &o.boot, o.start)
+            (back.pid, &back.boot, &back.pidns, back.start),
+            (o.pid, &o.boot, &o.pidns, o.start)
         );
         assert!(ClaimOwner::from_json_value(&json!({"owner": "x"})).is_err());
         assert!(ClaimOwner::from_json_value(&json!({"owner": "", "pid": 1})).is_err());
         assert!(ClaimOwner::from_json_value(&json!({"owner": "x", "pid": -1})).is_err());
         assert!(ClaimOwner::from_json_value(&json!({"owner": "x", "pid": 1, "boot": 3})).is_err());
+        assert!(ClaimOwner::from_json_value(&json!({"owner": "x", "pid": 1, "pidns": 3})).is_err());
         assert!(ClaimOwner::from_json_value(&json!({"owner": "x", "pid": 1})).is_ok());
     }
 }
