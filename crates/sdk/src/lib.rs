@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod agent;
+mod claim;
 mod client;
 mod config;
 mod driver;
@@ -61,6 +62,7 @@ mod store;
 mod upload;
 
 pub use agent::{Agent, StatusChange, TurnOutcome};
+pub use claim::{Claim, ClaimOwner};
 pub use client::{Client, WorkflowInput};
 pub use config::{ClientBuilder, DEFAULT_FOLLOWUP_WINDOW, ENV_API_KEY, ENV_BASE_URL};
 pub use error::Error;
@@ -68,7 +70,8 @@ pub use fleet::{Fleet, FleetOutcome};
 pub use image::ImageExt;
 pub use journal::{TurnRecord, TurnStage};
 pub use session::{
-    BusyPolicy, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE, Session, SessionReply, SessionStart,
+    BusyPolicy, DEFAULT_CLAIM_LEASE, DEFAULT_CLAIM_POLL, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE,
+    Session, SessionReply, SessionStart,
 };
 pub use store::{FileStore, MemoryStore, SessionStore};
 pub use upload::UploadOptions;
