@@ -12,7 +12,6 @@ use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::{Request, Response};
 use nomic_agent_core::multipart::UploadForm;
-use nomic_agent_core::policy::classify::{ClassifyConfig, classify};
 use nomic_agent_core::request::{self as build, ApiBase};
 use nomic_agent_core::turn::{Turn, TurnConfig};
 use nomic_agent_core::validate::validate_against_workflow;
@@ -423,6 +422,7 @@ impl Client {
         }
         Err(Error::NotFound {
             what: format!("workflow {id}"),
+            api: None,
         })
     }
 
@@ -470,14 +470,7 @@ impl Client {
         if resp.extensions().get::<OutcomeUnknown>().is_some() && what == "launch" {
             return Error::LaunchOutcomeUnknown;
         }
-        let c = classify(
-            resp.status(),
-            resp.headers(),
-            resp.body(),
-            SystemTime::now(),
-            &ClassifyConfig::default(),
-        );
-        Error::from_classification(c, what, resp.body())
+        Error::from_response(resp, what)
     }
 }
 

@@ -127,14 +127,14 @@ fn certainly_not_sent(e: &Error) -> bool {
     matches!(
         e,
         Error::Invalid { .. }
-            | Error::Auth
-            | Error::Forbidden
+            | Error::Auth { .. }
+            | Error::Forbidden { .. }
             | Error::Config { .. }
             | Error::RateLimited { .. }
             | Error::SpendLimit { .. }
             | Error::Conflict { .. }
             | Error::NotFound { .. }
-            | Error::PayloadTooLarge
+            | Error::PayloadTooLarge { .. }
     )
 }
 
@@ -384,6 +384,7 @@ impl<S: SessionStore> Session<S> {
                 message: format!(
                     "agent {id} has had another turn since this message; its answer is no longer the latest"
                 ),
+                api: None,
             });
         }
         Ok(SessionReply {
@@ -578,6 +579,7 @@ impl<S: SessionStore> Session<S> {
                 "agent {} stayed busy with turns started elsewhere; try again later",
                 agent.id()
             ),
+            api: None,
         })
     }
 

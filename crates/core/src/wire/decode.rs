@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Agent, ApiErrorBody, ApiIssue, Conversation, DataEnvelope, FileHit, Page};
+use super::{Agent, Conversation, DataEnvelope, FileHit, Page};
 use super::{UploadedFile, Workflow};
 
 /// Longest reason kept in a [`DecodeError`]; serde messages can quote input, so they are cut.
@@ -115,28 +115,6 @@ pub fn decode_file_page(body: &[u8]) -> Result<Page<FileHit>, DecodeError> {
 /// Decodes a page of workflows.
 pub fn decode_workflow_page(body: &[u8]) -> Result<Page<Workflow>, DecodeError> {
     from_json(body, "workflow page")
-}
-
-/// Reads an error body. Returns `None` for anything that is not a JSON object with an `error`
-/// or `code` string (an HTML page from a proxy, an empty body, …). Malformed `issues` are
-/// dropped rather than losing the message.
-pub fn decode_error_body(body: &[u8]) -> Option<ApiErrorBody> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let obj = value.as_object()?;
-    let error = obj.get("error").and_then(Value::as_str);
-    let code = obj.get("code").and_then(Value::as_str);
-    if error.is_none() && code.is_none() {
-        return None;
-    }
-    let issues = obj
-        .get("issues")
-        .and_then(|v| serde_json::from_value::<Vec<ApiIssue>>(v.clone()).ok())
-        .unwrap_or_default();
-    Some(ApiErrorBody {
-        error: error.unwrap_or_default().to_owned(),
-        code: code.map(str::to_owned),
-        issues,
-    })
 }
 
 /// Decodes `T` either bare or inside `{data: T}`; `marker` is a key only a bare `T` has.
