@@ -109,6 +109,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 pub mod answer;
 pub mod fleet;

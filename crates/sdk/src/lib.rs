@@ -46,6 +46,7 @@
 //! # Ok::<(), Error>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 mod agent;
 mod client;

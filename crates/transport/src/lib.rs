@@ -40,6 +40,7 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 mod base;
 mod body;
