@@ -245,11 +245,7 @@ impl Agent {
         st.pending = None;
         match r {
             Ok(Some(r)) => r,
-            Ok(None) => Err(Error::Server {
-                status: 0,
-                code: None,
-                message: "internal error: the turn ended without an outcome".into(),
-            }),
+            Ok(None) => Err(Error::internal("the turn ended without an outcome")),
             Err(e) => Err(e),
         }
     }
@@ -354,9 +350,11 @@ impl Agent {
                     "agent {} is still {status}: wait for it or stop it before a follow-up",
                     self.id
                 ),
+                api: None,
             },
             other => Error::Invalid {
                 issues: vec![other.to_string()],
+                api: None,
             },
         })?;
         let p = st.pending.insert(Pending::new(turn));

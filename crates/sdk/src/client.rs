@@ -273,6 +273,7 @@ impl Client {
         }
         Err(Error::NotFound {
             what: format!("workflow {id}"),
+            api: None,
         })
     }
 

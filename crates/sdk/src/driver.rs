@@ -152,11 +152,9 @@ pub(crate) async fn drive<T>(
         let timeout = p.turn.poll_timeout();
         if running.is_empty() && timeout.is_none() {
             // The turn waits for nothing and schedules nothing: a bug, reported rather than hung.
-            return Err(Error::Server {
-                status: 0,
-                code: None,
-                message: "internal error: the turn stalled with nothing to send or wait for".into(),
-            });
+            return Err(Error::internal(
+                "the turn stalled with nothing to send or wait for",
+            ));
         }
         let sleep_to = timeout.map(tokio::time::Instant::from_std);
         tokio::select! {
@@ -270,11 +268,5 @@ pub(crate) async fn drive_until_started(
         None,
     )
     .await?;
-    r.unwrap_or_else(|| {
-        Err(Error::Server {
-            status: 0,
-            code: None,
-            message: "internal error: the turn ended before it was accepted".into(),
-        })
-    })
+    r.unwrap_or_else(|| Err(Error::internal("the turn ended before it was accepted")))
 }

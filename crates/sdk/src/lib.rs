@@ -46,6 +46,7 @@
 //! # Ok::<(), Error>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 mod agent;
 mod claim;
@@ -78,16 +79,17 @@ pub use upload::UploadOptions;
 
 pub use nomic_agent_core::multipart::UploadForm;
 pub use nomic_agent_core::policy::backoff::Backoff;
+pub use nomic_agent_core::policy::classify::{ApiError, ErrorKind};
 pub use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
 pub use nomic_agent_core::policy::poll::PollSchedule;
 pub use nomic_agent_core::policy::retry::RetryConfig;
 pub use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 pub use nomic_agent_core::turn::PollErrorPolicy;
 pub use nomic_agent_core::wire::{
-    AgentFile, AgentId, AgentStatus, ArtifactContent, ArtifactId, ArtifactKind, ArtifactMeta,
-    Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest, ListAgentsQuery,
-    MediaType, Message, Page, ProjectId, Prompt, Role, Table, TableCell, UploadedFile, Workflow,
-    WorkflowId, WorkflowSlot,
+    AgentFile, AgentId, AgentStatus, ApiIssue, ArtifactContent, ArtifactId, ArtifactKind,
+    ArtifactMeta, Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest,
+    ListAgentsQuery, MediaType, Message, Page, PathSegment, ProjectId, Prompt, Role, Table,
+    TableCell, UploadedFile, Workflow, WorkflowId, WorkflowSlot,
 };
 
 /// The raw wire object of an agent, as `GET /agents/{id}` returns it (distinct from the

@@ -159,14 +159,14 @@ fn certainly_not_sent(e: &Error) -> bool {
     matches!(
         e,
         Error::Invalid { .. }
-            | Error::Auth
-            | Error::Forbidden
+            | Error::Auth { .. }
+            | Error::Forbidden { .. }
             | Error::Config { .. }
             | Error::RateLimited { .. }
             | Error::SpendLimit { .. }
             | Error::Conflict { .. }
             | Error::NotFound { .. }
-            | Error::PayloadTooLarge
+            | Error::PayloadTooLarge { .. }
     )
 }
 
@@ -512,6 +512,7 @@ impl<S: SessionStore> Session<S> {
                 message: format!(
                     "agent {id} has had another turn since this message; its answer is no longer the latest"
                 ),
+                api: None,
             });
         }
         Ok(SessionReply {
@@ -706,6 +707,7 @@ impl<S: SessionStore> Session<S> {
                 "agent {} stayed busy with turns started elsewhere; try again later",
                 agent.id()
             ),
+            api: None,
         })
     }
 

@@ -10,7 +10,6 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use nomic_agent_core::policy::classify::{ClassifyConfig, classify};
 use nomic_agent_core::request::ApiBase;
 use nomic_agent_core::turn::TurnConfig;
 use nomic_agent_core::wire::{AgentId, Workflow, WorkflowId};
@@ -102,14 +101,7 @@ pub(crate) fn error_for(resp: &Response<Bytes>, what: &str) -> Error {
     if resp.extensions().get::<OutcomeUnknown>().is_some() && what == "launch" {
         return Error::LaunchOutcomeUnknown;
     }
-    let c = classify(
-        resp.status(),
-        resp.headers(),
-        resp.body(),
-        SystemTime::now(),
-        &ClassifyConfig::default(),
-    );
-    Error::from_classification(c, what, resp.body())
+    Error::from_response(resp, what)
 }
 
 /// How an error names an agent.

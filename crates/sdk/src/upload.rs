@@ -92,6 +92,7 @@ fn path_form(path: &Path, options: UploadOptions) -> Result<UploadForm, Error> {
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| Error::Invalid {
             issues: vec![format!("{}: not a file name", path.display())],
+            api: None,
         })?;
     let mut form = UploadForm::new(name, guess_content_type(path));
     form.path = options.path;

@@ -1,9 +1,8 @@
 //! Decoding response bodies, with a typed error that never echoes the body.
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use super::{Agent, ApiErrorBody, ApiIssue, Conversation, DataEnvelope, FileHit, Page};
+use super::{Agent, Conversation, DataEnvelope, FileHit, Page};
 use super::{UploadedFile, Workflow};
 
 /// Longest reason kept in a [`DecodeError`]; serde messages can quote input, so they are cut.
@@ -116,36 +115,6 @@ pub fn decode_file_page(body: &[u8]) -> Result<Page<FileHit>, DecodeError> {
 /// Decodes a page of workflows, in any shape [`Page`] names.
 pub fn decode_workflow_page(body: &[u8]) -> Result<Page<Workflow>, DecodeError> {
     from_json(body, "workflow page")
-}
-
-/// Reads an error body, `{error, code, issues?}`, also inside `{data: …}`. Returns `None` for
-/// anything that is not a JSON object with an `error` or `code` string (an HTML page from a
-/// proxy, an empty body, …). Malformed `issues` are dropped rather than losing the message.
-pub fn decode_error_body(body: &[u8]) -> Option<ApiErrorBody> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let mut obj = value.as_object()?;
-    let is_error = |o: &serde_json::Map<String, Value>| {
-        o.get("error").is_some_and(Value::is_string) || o.get("code").is_some_and(Value::is_string)
-    };
-    if !is_error(obj)
-        && let Some(inner) = obj.get("data").and_then(Value::as_object)
-    {
-        obj = inner;
-    }
-    let error = obj.get("error").and_then(Value::as_str);
-    let code = obj.get("code").and_then(Value::as_str);
-    if error.is_none() && code.is_none() {
-        return None;
-    }
-    let issues = obj
-        .get("issues")
-        .and_then(|v| serde_json::from_value::<Vec<ApiIssue>>(v.clone()).ok())
-        .unwrap_or_default();
-    Some(ApiErrorBody {
-        error: error.unwrap_or_default().to_owned(),
-        code: code.map(str::to_owned),
-        issues,
-    })
 }
 
 #[cfg(test)]

@@ -63,10 +63,10 @@ pub use artifact::{
 pub use conversation::{Conversation, Message, Role};
 pub use decode::{
     DecodeError, DecodeErrorKind, decode_agent, decode_agent_page, decode_conversation,
-    decode_error_body, decode_file_page, decode_uploaded_file, decode_workflow_page,
+    decode_file_page, decode_uploaded_file, decode_workflow_page,
 };
 pub use envelope::DataEnvelope;
-pub use error_body::{ApiErrorBody, ApiIssue, PathSegment};
+pub use error_body::{ApiErrorBody, ApiIssue, PathSegment, decode_error_body};
 pub use files::{FileHit, FileSearchQuery, UploadedFile};
 pub use ids::{AgentId, ArtifactId, FileId, InvalidId, ProjectId, WorkflowId};
 pub use launch::{FollowUpRequest, LaunchRequest};
