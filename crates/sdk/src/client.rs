@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::{Request, Response};
+use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::request::{self as build, ApiBase};
 use nomic_agent_core::turn::TurnConfig;
 use nomic_agent_core::wire::{
@@ -52,9 +53,10 @@ impl Client {
         transport: Transport,
         base: ApiBase,
         turn_cfg: Arc<TurnConfig>,
+        retry: RetryConfig,
     ) -> Client {
         Client {
-            inner: Arc::new(Shared::new(transport, base, turn_cfg)),
+            inner: Arc::new(Shared::new(transport, base, turn_cfg, retry)),
         }
     }
 

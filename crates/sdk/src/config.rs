@@ -339,7 +339,7 @@ impl ClientBuilder {
             .with_poll(self.poll)
             .with_poll_errors(self.poll_errors)
             .with_poll_error_backoff(poll_error_backoff)
-            .with_retry(retry.with_max_attempts(1))
+            .with_retry(retry.clone().with_max_attempts(1))
             .with_deadline(self.wait_deadline)
             .with_seed(self.seed.unwrap_or(0));
         turn = turn.with_followup_window(self.followup_window.unwrap_or(DEFAULT_FOLLOWUP_WINDOW));
@@ -348,7 +348,7 @@ impl ClientBuilder {
         }
         turn.validate()
             .map_err(|e| Error::config(format!("invalid polling settings: {e}")))?;
-        Ok(Client::assemble(transport, base, Arc::new(turn)))
+        Ok(Client::assemble(transport, base, Arc::new(turn), retry))
     }
 }
 

@@ -134,10 +134,16 @@ pub enum Error {
     },
     /// The connection failed (DNS, connect, TLS, reset), or the server's answer could not be
     /// read, and retrying did not help.
+    ///
+    /// `sent: false` means the request certainly never reached the server (DNS failure,
+    /// connection refused: nothing was written), so it was not acted on and sending it again
+    /// cannot make a duplicate — even for a launch or a follow-up.
     #[error("transport error: {message}")]
     Transport {
         /// What failed; never contains the key.
         message: String,
+        /// False when the request certainly never reached the server; true when it may have.
+        sent: bool,
         /// The underlying error, type-erased (no hyper or tower types are exposed).
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -205,6 +211,35 @@ impl Error {
             Error::Server { api } => api.status() >= 500,
             _ => false,
         }
+    }
+
+    /// True when the server certainly did not act on the request: it never reached the server
+    /// (a [`Error::Transport`] with `sent: false`), or the server refused it before acting
+    /// (a request-rate or spend-limit 429, 400/422, 401, 403, 404, 409, 413), or it was
+    /// rejected before sending. Sending a launch or follow-up again after such an error cannot
+    /// make a duplicate; after any other error it may have been acted on.
+    ///
+    /// ```
+    /// use nomic_agent::Error;
+    ///
+    /// let refused = Error::Transport { message: "connection refused".into(), sent: false, source: None };
+    /// assert!(refused.is_certainly_not_sent());
+    /// assert!(!Error::LaunchOutcomeUnknown.is_certainly_not_sent());
+    /// ```
+    pub fn is_certainly_not_sent(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport { sent: false, .. }
+                | Error::Invalid { .. }
+                | Error::Auth { .. }
+                | Error::Forbidden { .. }
+                | Error::Config { .. }
+                | Error::RateLimited { .. }
+                | Error::SpendLimit { .. }
+                | Error::Conflict { .. }
+                | Error::NotFound { .. }
+                | Error::PayloadTooLarge { .. }
+        )
     }
 
     /// True for 404 (`NotFound`).
@@ -362,8 +397,9 @@ impl Error {
                 let last = Error::from_turn(*last, agent);
                 Error::poll_outage_timeout(agent, deadline, failed_polls, &last)
             }
-            e @ TurnError::Transport(_) => Error::Transport {
-                message: e.to_string(),
+            TurnError::Transport(f) => Error::Transport {
+                message: TurnError::Transport(f).to_string(),
+                sent: f.maybe_received(),
                 source: None,
             },
             other => Error::internal(other.to_string()),
@@ -390,6 +426,7 @@ impl Error {
             // The connection worked; what came back over it did not parse.
             return Error::Transport {
                 message: format!("the server's answer could not be read: {e}"),
+                sent: true,
                 source: Some(Box::new(e)),
             };
         } else {
@@ -397,6 +434,7 @@ impl Error {
         };
         Error::Transport {
             message: format!("{hint} ({e})"),
+            sent: e.was_sent(),
             source: Some(Box::new(e)),
         }
     }

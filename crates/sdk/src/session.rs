@@ -154,20 +154,11 @@ enum Recovered {
     NotSent,
 }
 
-/// Errors after which the server certainly did not act on a launch or follow-up.
+/// Errors after which the server certainly did not act on a launch or follow-up: a refusal
+/// before acting, or a request that never left (connect refused, DNS), which needs no
+/// reconcile.
 fn certainly_not_sent(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Invalid { .. }
-            | Error::Auth { .. }
-            | Error::Forbidden { .. }
-            | Error::Config { .. }
-            | Error::RateLimited { .. }
-            | Error::SpendLimit { .. }
-            | Error::Conflict { .. }
-            | Error::NotFound { .. }
-            | Error::PayloadTooLarge { .. }
-    )
+    e.is_certainly_not_sent()
 }
 
 fn first_user_row(c: &Conversation) -> Option<&str> {

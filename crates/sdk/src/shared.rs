@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::request::ApiBase;
 use nomic_agent_core::turn::TurnConfig;
 use nomic_agent_core::wire::{AgentId, Workflow, WorkflowId};
@@ -22,12 +23,19 @@ pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) base: ApiBase,
     pub(crate) turn_cfg: Arc<TurnConfig>,
+    /// The client's retry rules, for the requests the SDK resends itself (path uploads).
+    pub(crate) retry: RetryConfig,
     workflows: Mutex<HashMap<WorkflowId, Workflow>>,
     seeds: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new(transport: Transport, base: ApiBase, turn_cfg: Arc<TurnConfig>) -> Shared {
+    pub(crate) fn new(
+        transport: Transport,
+        base: ApiBase,
+        turn_cfg: Arc<TurnConfig>,
+        retry: RetryConfig,
+    ) -> Shared {
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -36,6 +44,7 @@ impl Shared {
             transport,
             base,
             turn_cfg,
+            retry,
             workflows: Mutex::new(HashMap::new()),
             seeds: AtomicU64::new(seed),
         }

@@ -1,11 +1,18 @@
 //! Streaming uploads: core's multipart encoder over a transport body, constant memory.
 
 use std::path::Path;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
+use nomic_agent_core::RequestKind;
 use nomic_agent_core::multipart::{Boundary, Encoder, UploadForm};
+use nomic_agent_core::policy::classify::Classification;
+use nomic_agent_core::policy::retry::{
+    AttemptOutcome, RetryConfig, RetryDecision, SendFailure, decide,
+};
 use nomic_agent_core::request as build;
+use nomic_agent_core::rng::Rng;
 use nomic_agent_core::wire::{self, FileId, UploadedFile};
 use nomic_agent_transport::Body;
 use tokio::io::AsyncRead;
@@ -101,24 +108,64 @@ fn path_form(path: &Path, options: UploadOptions) -> Result<UploadForm, Error> {
     Ok(form)
 }
 
+/// Uploads the file at `path`, resending it — the file is opened again, so the body is read
+/// again from the start — when the attempt certainly stored nothing: it never reached the
+/// server (connect refused, DNS), or a request-rate 429 refused it (after its `Retry-After`).
+/// The rules are core's for an upload ([`decide`] with [`RequestKind::Upload`]): a 5xx or a
+/// connection lost after the body went out may have stored the file, so it is not resent
+/// (that would store it twice); the error says what happened.
 pub(crate) async fn upload_path(
     shared: &Shared,
     path: &Path,
     options: UploadOptions,
 ) -> Result<UploadedFile, Error> {
     let form = path_form(path, options)?;
+    let mut collisions = 0;
     let mut attempt = 0;
+    let mut rng = Rng::seed(shared.next_seed());
     loop {
-        attempt += 1;
         let io = |e| Error::io(format!("could not read {}", path.display()), e);
         let file = tokio::fs::File::open(path).await.map_err(io)?;
         let len = file.metadata().await.map_err(io)?.len();
-        match upload_reader(shared, form.clone(), file, Some(len), shared.next_seed()).await {
-            Err(Error::Io { message, .. }) if message == COLLISION && attempt < PATH_ATTEMPTS => {
+        let e = match upload_reader(shared, form.clone(), file, Some(len), shared.next_seed()).await
+        {
+            Ok(stored) => return Ok(stored),
+            Err(Error::Io { message, .. })
+                if message == COLLISION && collisions + 1 < PATH_ATTEMPTS =>
+            {
+                collisions += 1;
                 continue;
             }
-            r => return r,
+            Err(e) => e,
+        };
+        attempt += 1;
+        match resend_after(&e, attempt, &shared.retry, &mut rng) {
+            Some(after) => {
+                tracing::debug!(
+                    attempt,
+                    retry_in_ms = after.as_millis() as u64,
+                    error = %e,
+                    "upload certainly not stored; sending it again"
+                );
+                tokio::time::sleep(after).await;
+            }
+            None => return Err(e),
         }
+    }
+}
+
+/// How long to wait before sending again an upload whose attempt number `attempt` failed with
+/// `e`; `None` when it must not be resent (it may have been stored, or it cannot succeed).
+fn resend_after(e: &Error, attempt: u32, cfg: &RetryConfig, rng: &mut Rng) -> Option<Duration> {
+    let outcome = match e {
+        Error::Transport { sent: false, .. } => AttemptOutcome::Failed(SendFailure::NotSent),
+        // A spend limit is its own variant, never retried.
+        Error::RateLimited { api } => AttemptOutcome::Response(Classification::Error(api.clone())),
+        _ => return None,
+    };
+    match decide(RequestKind::Upload, &outcome, attempt, cfg, rng) {
+        RetryDecision::Retry { after } => Some(after),
+        RetryDecision::GiveUp { .. } => None,
     }
 }
 
@@ -174,6 +221,11 @@ where
 }
 
 fn upload_failure(e: nomic_agent_transport::Error) -> Error {
+    // Never sent: the body was never read, so any IO error inside is the connection's
+    // (e.g. connection refused), not the file's.
+    if !e.was_sent() {
+        return Error::from_transport(e, false);
+    }
     // The body stream's own error (a read failure or a boundary collision) is the cause.
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = cur {
@@ -196,6 +248,11 @@ fn upload_failure(e: nomic_agent_transport::Error) -> Error {
 impl Client {
     /// Uploads a file from disk, streamed in constant memory. The name is the file's name and
     /// the content type is guessed from its extension.
+    ///
+    /// When an attempt certainly stored nothing — a request-rate 429 (after its
+    /// `Retry-After`) or a connection that was never made — the file is read again and resent,
+    /// under the client's [`RetryConfig`]. A 5xx or a connection lost after the body went out
+    /// may have stored it, so it is returned as an error, never resent (no duplicate file).
     pub async fn upload_path(&self, path: impl AsRef<Path>) -> Result<UploadedFile, Error> {
         self.upload_path_with(path, UploadOptions::default()).await
     }
