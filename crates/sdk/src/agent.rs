@@ -17,7 +17,8 @@ use crate::driver::{self, CancelSignal, Pending, turn_error};
 use crate::error::Error;
 
 /// How a turn ended: the terminal status, this turn's answer and the artifacts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TurnOutcome {
     /// `finished`, `failed` or `stopped`.
@@ -74,7 +75,8 @@ impl TurnOutcome {
 }
 
 /// One observed status change, as yielded by [`Agent::watch`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct StatusChange {
     /// The previous status; `None` for the first observation.

@@ -77,19 +77,24 @@ pub use session::{
 pub use store::{FileStore, MemoryStore, SessionStore};
 pub use upload::UploadOptions;
 
+pub use nomic_agent_core::Tier;
 pub use nomic_agent_core::multipart::UploadForm;
+pub use nomic_agent_core::policy::PolicyError;
 pub use nomic_agent_core::policy::backoff::Backoff;
 pub use nomic_agent_core::policy::classify::{ApiError, ErrorKind};
 pub use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
 pub use nomic_agent_core::policy::poll::PollSchedule;
 pub use nomic_agent_core::policy::retry::RetryConfig;
 pub use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
+pub use nomic_agent_core::rng::Rng;
 pub use nomic_agent_core::turn::PollErrorPolicy;
+pub use nomic_agent_core::validate::{InvalidRequest, Problem, ProblemKind};
 pub use nomic_agent_core::wire::{
-    AgentFile, AgentId, AgentStatus, ApiIssue, ArtifactContent, ArtifactId, ArtifactKind,
-    ArtifactMeta, Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest,
-    ListAgentsQuery, MediaType, Message, Page, PathSegment, ProjectId, Prompt, Role, Table,
-    TableCell, UploadedFile, Workflow, WorkflowId, WorkflowSlot,
+    AgentFile, AgentId, AgentStatus, ApiErrorBody, ApiIssue, ArtifactContent, ArtifactId,
+    ArtifactKind, ArtifactMeta, Conversation, DecodeError, DecodeErrorKind, FileHit, FileId,
+    FileSearchQuery, Image, InvalidId, LaunchRequest, ListAgentsQuery, ListWorkflowsQuery,
+    MAX_IMAGE_BYTES, MAX_IMAGES, MediaType, Message, Page, PathSegment, ProjectId, Prompt, Role,
+    Table, TableCell, Timestamp, UploadedFile, Workflow, WorkflowId, WorkflowSlot,
 };
 
 /// The raw wire object of an agent, as `GET /agents/{id}` returns it (distinct from the

@@ -43,7 +43,10 @@ pub enum BusyPolicy {
 }
 
 /// How a [`Session::send`] turn was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Serialized as `{"kind": "launched"}`, `{"kind": "relaunched", "previous": "019…"}`, ….
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum SessionStart {
     /// The thread had no agent: a new one was launched.
@@ -62,7 +65,10 @@ pub enum SessionStart {
 }
 
 /// The result of one [`Session::send`].
-#[derive(Debug, Clone)]
+///
+/// Serialized in camelCase (`agentId`, `start`, `outcome`), like the CLI's `--json`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SessionReply {
     /// The thread's agent (now stored for the thread).

@@ -25,32 +25,13 @@ use crate::shared::{Shared, error_for};
 /// Boundary collisions are astronomically rare; a few fresh boundaries always suffice.
 const PATH_ATTEMPTS: u32 = 3;
 
-/// A content type from a file extension; `application/octet-stream` when unknown.
+/// A content type from a file extension (`mime_guess`'s table, case-insensitive);
+/// `application/octet-stream` when unknown. Prompt images are not typed here: their media
+/// type comes from their bytes ([`crate::ImageExt`]).
 pub(crate) fn guess_content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => "application/pdf",
-        "txt" | "log" => "text/plain",
-        "md" | "markdown" => "text/markdown",
-        "csv" => "text/csv",
-        "json" => "application/json",
-        "html" | "htm" => "text/html",
-        "xml" => "application/xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "dwg" => "image/vnd.dwg",
-        "zip" => "application/zip",
-        _ => "application/octet-stream",
-    }
+    mime_guess::from_path(path)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
 }
 
 /// Where an upload from disk goes: the optional `path` and `parentId` form fields of
@@ -330,6 +311,11 @@ mod tests {
     #[test]
     fn content_types_by_extension() {
         assert_eq!(guess_content_type(Path::new("a/B.PDF")), "application/pdf");
+        assert_eq!(
+            guess_content_type(Path::new("plan.docx")),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        );
+        assert_eq!(guess_content_type(Path::new("photo.JPG")), "image/jpeg");
         assert_eq!(guess_content_type(Path::new("notes.md")), "text/markdown");
         assert_eq!(
             guess_content_type(Path::new("noext")),

@@ -19,6 +19,9 @@ use crate::driver::now;
 use crate::error::Error;
 
 /// One agent's result, as yielded by a [`Fleet`].
+///
+/// Serialized as `{"agentId": …, "outcome": {…}}`, or `{"agentId": …, "error": "…"}` (the
+/// error's message) when the agent could not be followed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct FleetOutcome {
@@ -26,6 +29,20 @@ pub struct FleetOutcome {
     pub agent_id: AgentId,
     /// Its terminal outcome, or why it could not be followed (e.g. 404: deleted).
     pub result: Result<TurnOutcome, Error>,
+}
+
+impl serde::Serialize for FleetOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("FleetOutcome", 2)?;
+        st.serialize_field("agentId", &self.agent_id)?;
+        match &self.result {
+            Ok(outcome) => st.serialize_field("outcome", outcome)?,
+            // `Error` holds sources that cannot be serialized; its message says it all.
+            Err(e) => st.serialize_field("error", &e.to_string())?,
+        }
+        st.end()
+    }
 }
 
 enum Done {
@@ -206,5 +223,23 @@ impl Fleet {
             agent_id: agent.id,
             result: Ok(TurnOutcome::assemble(agent, answer, error, conversation)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_that_failed_serializes_its_message() {
+        let id: AgentId = "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap();
+        let failed = FleetOutcome {
+            agent_id: id,
+            result: Err(Error::Cancelled),
+        };
+        assert_eq!(
+            serde_json::to_value(&failed).unwrap(),
+            serde_json::json!({"agentId": id.to_string(), "error": Error::Cancelled.to_string()})
+        );
     }
 }
