@@ -84,7 +84,7 @@ pub use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
 pub use nomic_agent_core::policy::poll::PollSchedule;
 pub use nomic_agent_core::policy::retry::RetryConfig;
 pub use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
-pub use nomic_agent_core::turn::PollErrorPolicy;
+pub use nomic_agent_core::turn::{PollErrorPolicy, Ticket, TicketError};
 pub use nomic_agent_core::wire::{
     AgentFile, AgentId, AgentStatus, ApiIssue, ArtifactContent, ArtifactId, ArtifactKind,
     ArtifactMeta, Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest,
