@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Emu;
+use common::{Emu, SECRET};
 
 #[test]
 fn followup_no_wait_ticket_then_wait_ticket_in_another_process() {
@@ -66,4 +66,28 @@ fn run_no_wait_prints_a_ticket_and_bad_tickets_are_usage_errors() {
     let id = out.json()["agentId"].as_str().unwrap().to_owned();
     e.run(&["wait", &id]).code(0);
     e.run(&["wait", &id, "--ticket", &ticket]).code(2);
+}
+
+#[test]
+fn wait_ticket_inside_the_stale_window_gets_the_new_turn() {
+    // 2 s of stale `finished` (scaled), shorter than the CLI's 5 s follow-up window: the
+    // `wait` process starts while the server still shows the first turn as the latest.
+    let e = Emu::with(|c| c.lifecycle.stale_window_ms = 200_000);
+    let id = e.finished("First");
+    let ticket = e.rt.block_on(async {
+        let client = nomic_agent::Client::builder()
+            .api_key(SECRET)
+            .base_url(e.base_url())
+            .build()
+            .unwrap();
+        let agent = client
+            .follow_up(id.parse().unwrap(), "Second")
+            .await
+            .unwrap();
+        agent.ticket().unwrap().to_string()
+    });
+    let w = e.run(&["wait", "--ticket", &ticket, "--json"]);
+    w.code(0);
+    let answer = w.json()["answer"].as_str().unwrap_or_default().to_owned();
+    assert!(answer.contains("Second"), "{w}");
 }
