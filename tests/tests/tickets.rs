@@ -2,6 +2,7 @@
 //! (a fresh `Client`, as another process would build) from the ticket's string form, inside the
 //! emulator's stale window — and gets the new turn's answer, never the previous one.
 
+use futures_util::StreamExt;
 use nomic_agent::{AgentStatus, Client, Error, LaunchRequest, Ticket, TicketError};
 use nomic_agent_emulator::LifecycleConfig;
 use nomic_agent_tests::{SCALE, Wire, client, config, start};
@@ -55,6 +56,38 @@ async fn another_client_resumes_a_follow_up_from_its_ticket() {
     let out = resumed.wait().await.unwrap();
     assert_eq!(out.status, AgentStatus::Finished);
     let answer = out.answer.unwrap();
+    assert!(answer.contains("second question"), "{answer}");
+    assert_ne!(answer, first);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_on_a_resumed_handle_follows_the_new_turn_only() {
+    let emu = stale_emulator().await;
+    let sender = client(&emu, SCALE);
+    let agent = sender
+        .launch(LaunchRequest::prompt("first question"))
+        .await
+        .unwrap();
+    let first = agent.wait().await.unwrap().answer.unwrap();
+    let sent = sender
+        .follow_up(agent.id(), "second question")
+        .await
+        .unwrap();
+    let ticket = sent.ticket().unwrap();
+
+    let resumed = client(&emu, SCALE).resume(&ticket).unwrap();
+    let changes: Vec<_> = resumed.watch().map(|r| r.unwrap()).collect().await;
+    // Whatever the polls caught of the new turn (a fast turn may show no change at all), the
+    // stream ends with it, never earlier on the stale `finished`.
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.to.is_active() || c.to == AgentStatus::Finished),
+        "{changes:?}"
+    );
+    // The outcome the watch saw is handed to `wait` without another request.
+    let answer = resumed.wait().await.unwrap().answer.unwrap();
     assert!(answer.contains("second question"), "{answer}");
     assert_ne!(answer, first);
     emu.shutdown().await;
