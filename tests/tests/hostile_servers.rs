@@ -54,11 +54,7 @@ async fn get_err(reply: Reply) -> Error {
     let h = server(move |_, _| reply.clone()).await;
     let t = Instant::now();
     let r = client(&h).get_agent(id()).await;
-    assert!(
-        t.elapsed() < HANG_GUARD,
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < HANG_GUARD, "took {:?}", t.elapsed());
     r.expect_err("a hostile reply is an error")
 }
 
