@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{HeaderMap, StatusCode};
-use nomic_agent_core::policy::classify::{Classification, ClassifyConfig, classify};
+use nomic_agent_core::policy::classify::{Classification, ClassifyConfig, ErrorKind, classify};
 use nomic_agent_core::policy::retry_after::{RetryAfterPolicy, parse_retry_after};
+use nomic_agent_core::wire::decode_error_body;
 
 /// A parsed input.
 struct Input<'a> {
@@ -67,15 +68,14 @@ fn parse(data: &[u8]) -> Input<'_> {
 pub fn check(data: &[u8]) {
     let input = parse(data);
     for cap in [0u64, 120] {
-        let mut cfg = ClassifyConfig::default();
-        cfg.retry_after = RetryAfterPolicy::with_cap(Duration::from_secs(cap));
+        let cfg = ClassifyConfig::new(RetryAfterPolicy::with_cap(Duration::from_secs(cap)));
         let got = classify(input.status, &input.headers, input.body, input.wall, &cfg);
         check_one(&input, &got, Duration::from_secs(cap));
     }
 }
 
 fn check_one(input: &Input<'_>, got: &Classification, cap: Duration) {
-    use Classification as C;
+    use ErrorKind as K;
     let code = input.status.as_u16();
     // The Retry-After the first header says, before the cap.
     let said = input
@@ -83,56 +83,57 @@ fn check_one(input: &Input<'_>, got: &Classification, cap: Duration) {
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, input.wall));
-    let check_wait = |wait: &Option<Duration>| match (wait, said) {
+    let check_wait = |wait: Option<Duration>| match (wait, said) {
         (Some(w), Some(s)) => {
-            assert!(*w <= cap, "Retry-After over the cap");
-            assert!(*w <= s, "Retry-After longer than the header says");
-            assert_eq!(*w, s.min(cap));
+            assert!(w <= cap, "Retry-After over the cap");
+            assert!(w <= s, "Retry-After longer than the header says");
+            assert_eq!(w, s.min(cap));
         }
         (Some(_), None) => panic!("a Retry-After the header does not give"),
         (None, Some(_)) => panic!("a usable Retry-After was dropped"),
         (None, None) => {}
     };
-    match got {
-        C::Success => assert!((200..300).contains(&code), "Success for {code}"),
-        C::Redirect { status, location } => {
-            assert!((300..400).contains(&code) && *status == code);
+    let e = match got {
+        Classification::Success => {
+            assert!((200..300).contains(&code), "Success for {code}");
+            return;
+        }
+        Classification::Error(e) => e,
+    };
+    assert!(!(200..300).contains(&code), "an error for {code}");
+    assert_eq!(e.status(), code);
+    // The body's words come from the one decoder, or not at all.
+    let body = decode_error_body(input.body);
+    assert_eq!(e.code(), body.as_ref().and_then(|b| b.code.as_deref()));
+    assert_eq!(
+        e.issues(),
+        body.as_ref().map_or(&[][..], |b| b.issues.as_slice())
+    );
+    match e.kind() {
+        K::Redirect => {
+            assert!((300..400).contains(&code));
             let header = input.headers.get(LOCATION).and_then(|v| v.to_str().ok());
-            assert_eq!(location.as_deref(), header);
+            assert_eq!(e.location(), header);
         }
-        C::RateLimited { retry_after } => {
+        K::RateLimited => {
             assert_eq!(code, 429);
-            check_wait(retry_after);
+            check_wait(e.retry_after());
         }
-        C::SpendLimited { message } => {
+        K::SpendLimited => {
             assert_eq!(code, 429);
-            assert!(!message.is_empty());
+            assert_eq!(e.retry_after(), None, "a spend cap is not waited out");
         }
-        C::ServerError {
-            status,
-            retry_after,
-        } => {
-            assert!(matches!(code, 500 | 502 | 503 | 504) && *status == code);
-            check_wait(retry_after);
+        K::ServerError => {
+            assert!(matches!(code, 500 | 502 | 503 | 504));
+            check_wait(e.retry_after());
         }
-        C::NotFound => assert_eq!(code, 404),
-        C::Unauthorized => assert_eq!(code, 401),
-        C::Forbidden => assert_eq!(code, 403),
-        C::Invalid { status, issues } => {
-            assert!(matches!(code, 400 | 422) && *status == code);
-            if serde_json::from_slice::<serde_json::Value>(input.body)
-                .map_or(true, |v| !v.is_object())
-            {
-                assert!(
-                    issues.is_empty(),
-                    "issues from a body that is not an object"
-                );
-            }
-        }
-        C::Conflict => assert_eq!(code, 409),
-        C::PayloadTooLarge => assert_eq!(code, 413),
-        C::Other { status } => {
-            assert_eq!(*status, code);
+        K::NotFound => assert_eq!(code, 404),
+        K::Unauthorized => assert_eq!(code, 401),
+        K::Forbidden => assert_eq!(code, 403),
+        K::Invalid => assert!(matches!(code, 400 | 422)),
+        K::Conflict => assert_eq!(code, 409),
+        K::PayloadTooLarge => assert_eq!(code, 413),
+        K::Other => {
             assert!(
                 !matches!(
                     code,
@@ -141,6 +142,9 @@ fn check_one(input: &Input<'_>, got: &Classification, cap: Duration) {
                 "{code} classified as Other"
             );
         }
-        other => panic!("unexpected classification {other:?}"),
+        other => panic!("unexpected kind {other:?}"),
+    }
+    if !matches!(e.kind(), K::RateLimited | K::ServerError) {
+        assert_eq!(e.retry_after(), None, "a Retry-After where waiting does not help");
     }
 }

@@ -1,7 +1,9 @@
 //! Rate-limit storms, spend caps, resets after the server acted, auth failures.
 
 use futures_util::TryStreamExt;
-use nomic_agent::{AgentStatus, Error, LaunchRequest, ListAgentsQuery};
+use std::time::Duration;
+
+use nomic_agent::{AgentStatus, Error, LaunchRequest, ListAgentsQuery, RetryConfig};
 use nomic_agent_emulator::{Fault, FaultRule};
 use nomic_agent_tests::{SCALE, Wire, builder, client, config, start};
 
@@ -66,6 +68,48 @@ async fn endless_storm_ends_in_rate_limited() {
     // Bounded: the transport's attempts, not a loop.
     let tries = emu.counters().faults_injected;
     assert!((2..=8).contains(&tries), "{tries} attempts");
+    emu.shutdown().await;
+}
+
+/// Issue 14: a wait that ends on a 429 reports the wait the server asked for (it used to say
+/// `retry_after: None`), carried from the one classification up through the turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_ended_by_a_429_reports_the_servers_retry_after() {
+    let emu = start(config(Wire::Tcp, SCALE)).await;
+    // Retry-After uncapped up to 120 s (the default), and a wait deadline shorter than the
+    // server's 90 s: no poll may go out before then, so the wait ends on the 429 at once.
+    let c = builder(&emu, SCALE)
+        .retry(RetryConfig::default())
+        .wait_deadline(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let agent = c
+        .launch(LaunchRequest::prompt("[never] slow down"))
+        .await
+        .unwrap();
+    emu.set_faults(vec![FaultRule {
+        route: "/agents/{id}".into(),
+        method: Some("GET".into()),
+        fault: Fault::RateLimit {
+            retry_after_secs: 90,
+            http_date: false,
+        },
+        probability: None,
+        count: None,
+    }])
+    .unwrap();
+    let err = agent.wait().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(90)));
+    assert_eq!(err.status(), Some(429));
+    let api = err.api().expect("the server's answer");
+    assert_eq!(api.code(), Some("rate_limited"));
+    assert!(
+        err.to_string().ends_with("the server asked to wait 90 s"),
+        "{err}"
+    );
+    // One poll: the next could not go out before the server's time.
+    assert_eq!(emu.counters().faults_injected, 1);
     emu.shutdown().await;
 }
 
@@ -153,7 +197,7 @@ async fn wrong_key_says_what_to_check_without_leaking_it() {
         .build()
         .unwrap();
     let err = c.launch(LaunchRequest::prompt("hi")).await.unwrap_err();
-    assert!(matches!(err, Error::Auth), "{err}");
+    assert!(matches!(err, Error::Auth { .. }), "{err}");
     let shown = format!("{err} {err:?} {c:?}");
     assert!(shown.contains("NOMIC_API_KEY"));
     assert!(!shown.contains("npk_wrong_secret_123"));

@@ -73,7 +73,7 @@ async fn bad_images_are_refused_before_sending() {
         .launch(LaunchRequest::prompt("look").image(lying))
         .await
         .unwrap_err();
-    let Error::Invalid { issues } = &err else {
+    let Error::Invalid { issues, .. } = &err else {
         panic!("{err}")
     };
     assert!(issues[0].contains("prompt.images[0]"), "{issues:?}");
@@ -141,7 +141,7 @@ async fn workflows_prompt_driven_and_file_slots() {
         )
         .await
         .unwrap_err();
-    let Error::Invalid { issues } = &err else {
+    let Error::Invalid { issues, .. } = &err else {
         panic!("{err}")
     };
     assert!(issues.iter().any(|i| i.contains("nonsense")), "{issues:?}");

@@ -133,6 +133,7 @@ impl From<Error> for CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nomic_agent::{ApiError, ErrorKind};
 
     #[test]
     fn codes_are_the_documented_ones() {
@@ -159,23 +160,37 @@ mod tests {
 
     #[test]
     fn sdk_errors_map_to_exits() {
+        let api = |kind, status| ApiError::new(kind, status);
         let cases: Vec<(Error, Exit)> = vec![
             (
                 Error::Invalid {
                     issues: vec!["prompt: empty".into()],
+                    api: None,
                 },
                 Exit::Usage,
             ),
-            (Error::Auth, Exit::Api),
+            (
+                Error::Auth {
+                    api: api(ErrorKind::Unauthorized, 401),
+                },
+                Exit::Api,
+            ),
             (
                 Error::NotFound {
                     what: "agent x".into(),
+                    api: Some(api(ErrorKind::NotFound, 404)),
                 },
                 Exit::Api,
             ),
             (
                 Error::SpendLimit {
-                    message: "cap".into(),
+                    api: api(ErrorKind::SpendLimited, 429).with_message("cap"),
+                },
+                Exit::Api,
+            ),
+            (
+                Error::RateLimited {
+                    api: api(ErrorKind::RateLimited, 429),
                 },
                 Exit::Api,
             ),
@@ -191,6 +206,19 @@ mod tests {
             let got = CliError::from(e);
             assert_eq!(got.exit, want, "{}", got.message);
         }
+    }
+
+    #[test]
+    fn a_rate_limit_says_how_long_the_server_asked_to_wait() {
+        let wait = Some(std::time::Duration::from_secs(90));
+        let e = CliError::from(Error::RateLimited {
+            api: ApiError::new(ErrorKind::RateLimited, 429).with_retry_after(wait),
+        });
+        assert!(
+            e.message.ends_with("the server asked to wait 90 s"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

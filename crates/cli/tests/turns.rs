@@ -410,6 +410,44 @@ fn exit_6_when_the_launch_outcome_is_unknown() {
 }
 
 #[test]
+fn a_wait_ended_by_a_429_names_the_wait_the_server_asked_for() {
+    let e = Emu::start();
+    let id = e.launch("[never] rate limited");
+    // Every poll is refused for 90 s: longer than --timeout, so the wait ends on the 429.
+    e.emu()
+        .set_faults(vec![FaultRule {
+            route: "/agents/{id}".into(),
+            method: Some("GET".into()),
+            fault: Fault::RateLimit {
+                retry_after_secs: 90,
+                http_date: false,
+            },
+            probability: None,
+            count: None,
+        }])
+        .unwrap();
+    for json in [false, true] {
+        let mut args = vec!["--timeout", "5", "wait", id.as_str()];
+        if json {
+            args.push("--json");
+        }
+        let out = e.run(&args);
+        out.code(4);
+        assert!(
+            out.stderr.contains("rate limited (429)")
+                && out.stderr.contains("the server asked to wait 90 s"),
+            "{out}"
+        );
+        if json {
+            let doc = out.json();
+            assert_eq!(doc["error"]["kind"], "api", "{out}");
+            let message = doc["error"]["message"].as_str().unwrap();
+            assert!(message.contains("the server asked to wait 90 s"), "{out}");
+        }
+    }
+}
+
+#[test]
 fn exit_5_names_the_last_error_when_an_outage_outlasts_the_timeout() {
     let e = Emu::start();
     let id = e.launch("[never] through an outage");

@@ -49,7 +49,10 @@
 //! the response back with [`turn::Turn::handle_response`] (or a [`policy::retry::SendFailure`]
 //! with [`turn::Turn::handle_failure`]), reads [`turn::Turn::poll_event`], and sleeps until
 //! [`turn::Turn::poll_timeout`]. Poll spacing, retries and `Retry-After` come from [`policy`];
-//! the follow-up race is handled inside (see `docs/lifecycle.md`).
+//! the follow-up race is handled inside (see `docs/lifecycle.md`). An error response is
+//! classified once, by [`policy::classify::classify`], into one
+//! [`ApiError`](policy::classify::ApiError) that a transport may attach to the response and the
+//! turn ends with, unchanged, in [`turn::TurnError::Api`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -109,6 +112,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 pub mod answer;
 pub mod fleet;

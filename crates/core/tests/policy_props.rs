@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use nomic_agent_core::RequestKind;
 use nomic_agent_core::policy::backoff::Backoff;
 use nomic_agent_core::policy::budget::RetryBudget;
-use nomic_agent_core::policy::classify::{Classification, ClassifyConfig, classify};
+use nomic_agent_core::policy::classify::{Classification, ClassifyConfig, ErrorKind, classify};
 use nomic_agent_core::policy::gcra::Gcra;
 use nomic_agent_core::policy::poll::{PollClock, PollSchedule};
 use nomic_agent_core::policy::retry::{
@@ -144,13 +144,18 @@ proptest! {
         let c = classify(status, &headers, &body, SystemTime::UNIX_EPOCH, &ClassifyConfig::default());
         if status.as_u16() == 429 {
             let is_429_kind = matches!(
-                c,
-                Classification::RateLimited { .. } | Classification::SpendLimited { .. }
+                c.kind(),
+                Some(ErrorKind::RateLimited | ErrorKind::SpendLimited)
             );
             prop_assert!(is_429_kind);
         }
-        if let Classification::RateLimited { retry_after: Some(d) } = c {
-            prop_assert!(d <= Duration::from_secs(120));
+        prop_assert_eq!(c == Classification::Success, status.is_success());
+        if let Some(e) = c.error() {
+            prop_assert_eq!(e.status(), status.as_u16());
+            if let Some(d) = e.retry_after() {
+                prop_assert!(d <= Duration::from_secs(120));
+                prop_assert!(matches!(e.kind(), ErrorKind::RateLimited | ErrorKind::ServerError));
+            }
         }
     }
 
@@ -172,11 +177,10 @@ proptest! {
         for kind in [RequestKind::Launch, RequestKind::FollowUp, RequestKind::Upload] {
             let d = decide(kind, &outcome, attempt, &cfg, &mut Rng::seed(seed));
             if let RetryDecision::Retry { after } = d {
-                let safe = matches!(
-                    outcome,
-                    AttemptOutcome::Failed(SendFailure::NotSent)
-                        | AttemptOutcome::Response(Classification::RateLimited { .. })
-                );
+                let safe = match &outcome {
+                    AttemptOutcome::Failed(f) => *f == SendFailure::NotSent,
+                    AttemptOutcome::Response(c) => c.kind() == Some(ErrorKind::RateLimited),
+                };
                 prop_assert!(safe, "{:?} retried after {:?}", kind, outcome);
                 prop_assert!(after <= Duration::from_secs(120));
                 prop_assert!(attempt < cfg.max_attempts);

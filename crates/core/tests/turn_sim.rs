@@ -8,9 +8,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use nomic_agent_core::policy::backoff::Backoff;
+use nomic_agent_core::policy::classify::{ApiError, ErrorKind};
 use nomic_agent_core::policy::poll::PollSchedule;
 use nomic_agent_core::policy::retry::{RetryConfig, SendFailure};
-use nomic_agent_core::request::ApiBase;
+use nomic_agent_core::request::{ApiBase, Endpoint};
 use nomic_agent_core::turn::{Event, Turn, TurnConfig, TurnError, TurnPhase, TurnStartError};
 use nomic_agent_core::wire::{Agent, AgentId, AgentStatus, LaunchRequest, Prompt, Timestamp};
 use nomic_agent_core::{RequestKind, Tier};
@@ -404,6 +405,12 @@ fn drive(turn: &mut Turn, model: &mut Model, start: Instant, cancel_at: Option<D
         );
         let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(WALL0) + (now - start);
         while let Some(tx) = turn.poll_transmit(now) {
+            // One source: a transmit's tier and kind are its route's.
+            let endpoint = tx.request.extensions().get::<Endpoint>().copied();
+            assert_eq!(
+                endpoint.map(|e| (e.tier(), e.kind())),
+                Some((tx.tier, tx.kind))
+            );
             let (served, resp) = model.serve(&tx.request, wall);
             run.sent.push(Sent {
                 at: now - start,
@@ -451,6 +458,14 @@ fn drive(turn: &mut Turn, model: &mut Model, start: Instant, cancel_at: Option<D
             _ => next,
         };
         turn.handle_timeout(now);
+    }
+}
+
+/// The server's error a turn ended with.
+fn api_error(terminal: &Event) -> &ApiError {
+    match terminal {
+        Event::Error(TurnError::Api(e)) => e,
+        other => panic!("not an API error: {other:?}"),
     }
 }
 
@@ -639,12 +654,9 @@ fn spend_limit_is_final() {
     let mut model = Model::new(&["running"]).with_faults(&[Fault::Spend]);
     let run = drive(&mut launch(exact_cfg(), start), &mut model, start, None);
     assert_eq!(run.sent.len(), 1);
-    assert_eq!(
-        run.terminal(),
-        &Event::Error(TurnError::SpendLimited {
-            message: "Spend limit reached".into()
-        })
-    );
+    let e = api_error(run.terminal());
+    assert_eq!(e.kind(), ErrorKind::SpendLimited);
+    assert_eq!(e.message(), Some("Spend limit reached"));
 }
 
 #[test]
@@ -653,14 +665,10 @@ fn rate_limits_exhaust_into_an_api_error() {
     let mut model = Model::new(&["running"]).with_faults(&[Fault::Rate(None); 4]);
     let run = drive(&mut launch(exact_cfg(), start), &mut model, start, None);
     assert_eq!(run.sent.len(), 4);
-    assert_eq!(
-        run.terminal(),
-        &Event::Error(TurnError::Api {
-            status: 429,
-            code: Some("rate_limited".into()),
-            message: "Rate limit exceeded".into()
-        })
-    );
+    let e = api_error(run.terminal());
+    assert_eq!((e.kind(), e.status()), (ErrorKind::RateLimited, 429));
+    assert_eq!(e.code(), Some("rate_limited"));
+    assert_eq!(e.message(), Some("Rate limit exceeded"));
 }
 
 #[test]
@@ -690,7 +698,7 @@ fn a_deleted_agent_is_gone() {
     let mut model = Model::new(&["running"]);
     model.reads_404 = true;
     let run = drive(&mut launch(exact_cfg(), start), &mut model, start, None);
-    assert_eq!(run.terminal(), &Event::Error(TurnError::AgentGone));
+    assert_eq!(api_error(run.terminal()).kind(), ErrorKind::NotFound);
 }
 
 #[test]
@@ -854,7 +862,7 @@ fn follow_up_conflict_and_start_errors() {
         start,
         None,
     );
-    assert_eq!(run.terminal(), &Event::Error(TurnError::Conflict));
+    assert_eq!(api_error(run.terminal()).kind(), ErrorKind::Conflict);
 
     let mut active = agent.clone();
     active.status = AgentStatus::Running;
@@ -1100,7 +1108,6 @@ proptest! {
 /// tier and never mistakes it for a custom call.
 #[test]
 fn transmits_carry_their_endpoint() {
-    use nomic_agent_core::request::Endpoint;
     let base = ApiBase::parse("https://acme.nomic.ai").unwrap();
     #[allow(clippy::disallowed_methods)] // the test owns the clock
     let t0 = Instant::now();
@@ -1116,6 +1123,38 @@ fn transmits_carry_their_endpoint() {
         Some(&Endpoint::LaunchAgent)
     );
     assert_eq!(tx.tier, nomic_agent_core::Tier::Heavy);
+}
+
+/// A response a transport already classified carries its `ApiError`; the turn takes that
+/// verdict as it is (here one the status alone would never give) instead of classifying again,
+/// adds the body's words, and ends with that very value.
+#[test]
+fn a_transports_classification_is_used_as_is() {
+    let base = ApiBase::parse("https://acme.nomic.ai").unwrap();
+    let start = t0();
+    let cfg =
+        Arc::new(TurnConfig::new(base).with_retry(RetryConfig::default().with_max_attempts(1)));
+    let mut turn = Turn::launch(LaunchRequest::prompt("hello"), cfg, start).unwrap();
+    let tx = turn.poll_transmit(start).expect("launch");
+    let verdict = ApiError::new(ErrorKind::Forbidden, 403).with_request_id("req-7");
+    let mut resp = response(500, &[], json!({"error": "no scope", "code": "forbidden"}));
+    resp.extensions_mut().insert(verdict.clone());
+    turn.handle_response(start, SystemTime::UNIX_EPOCH, tx.id, resp);
+    let mut last = None;
+    while let Some(ev) = turn.poll_event() {
+        last = Some(ev);
+    }
+    let e = api_error(last.as_ref().expect("a terminal event"));
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Forbidden, 403));
+    assert_eq!(e.request_id(), Some("req-7"));
+    assert_eq!(
+        (e.message(), e.code()),
+        (Some("no scope"), Some("forbidden"))
+    );
+    assert_eq!(
+        *e,
+        verdict.with_body(br#"{"error":"no scope","code":"forbidden"}"#)
+    );
 }
 
 // ---- outages: polls ride out curable errors until the deadline -----------------------------
@@ -1187,10 +1226,9 @@ fn an_outage_is_ridden_out_one_poll_per_backoff_step() {
         .unwrap()
         .1
     {
-        Event::PollRetrying { error, .. } => assert!(
-            matches!(error, TurnError::Api { status: 503, .. }),
-            "{error:?}"
-        ),
+        Event::PollRetrying { error, .. } => {
+            assert!(error.api().is_some_and(|e| e.status() == 503), "{error:?}")
+        }
         _ => unreachable!(),
     }
 }
@@ -1257,10 +1295,7 @@ fn an_outage_past_the_deadline_ends_at_it_naming_the_last_error() {
         } => {
             assert_eq!(*deadline, secs(30));
             assert_eq!(*failed_polls, 9);
-            assert!(
-                matches!(**last, TurnError::Api { status: 503, .. }),
-                "{last:?}"
-            );
+            assert!(last.api().is_some_and(|e| e.status() == 503), "{last:?}");
         }
         other => panic!("{other:?}"),
     }
@@ -1282,10 +1317,10 @@ fn a_day_long_retry_after_on_a_poll_ends_at_once_with_the_rate_limit_error() {
     // At the 2 s poll, not after a day, and not even at the deadline: no poll may go out
     // before the Retry-After, so waiting longer could only end the same way.
     assert_eq!(*at, secs(2));
-    assert!(
-        matches!(last, Event::Error(TurnError::Api { status: 429, .. })),
-        "{last:?}"
-    );
+    let e = api_error(last);
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    // The server's wait travels with the error (capped at the default 120 s).
+    assert_eq!(e.retry_after(), Some(secs(120)));
     assert_eq!(run.polls().len(), 1);
 
     // A Retry-After inside the deadline is honoured, and the turn goes on.
@@ -1311,7 +1346,7 @@ fn max_consecutive_bounds_the_outage_with_the_last_error() {
     assert!(
         matches!(
             run.terminal(),
-            Event::Error(TurnError::Api { status: 503, .. })
+            Event::Error(TurnError::Api(e)) if e.status() == 503
         ),
         "{:?}",
         run.terminal()

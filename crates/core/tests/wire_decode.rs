@@ -91,12 +91,19 @@ fn failed_agent_carries_error() {
 }
 
 #[test]
-fn agent_requires_the_envelope_and_a_valid_id() {
-    let bare = format!(r#"{{"id":"{AGENT_ID}","status":"running"}}"#);
+fn agent_requires_an_object_and_a_valid_id() {
+    // The pre-documentation shape: no envelope, upper-case status.
+    let bare = format!(r#"{{"id":"{AGENT_ID}","status":"RUNNING"}}"#);
     assert_eq!(
-        decode_agent(bare.as_bytes()).unwrap_err().kind(),
-        DecodeErrorKind::Shape
+        decode_agent(bare.as_bytes()).unwrap().status,
+        AgentStatus::Running
     );
+    for not_an_agent in [&b"[]"[..], b"null", b"\"x\"", b"{}", br#"{"data":null}"#] {
+        assert_eq!(
+            decode_agent(not_an_agent).unwrap_err().kind(),
+            DecodeErrorKind::Shape
+        );
+    }
     let bad_id = br#"{"data":{"id":"not-a-uuid","status":"running"}}"#;
     assert_eq!(
         decode_agent(bad_id).unwrap_err().kind(),
@@ -241,11 +248,19 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     body.push_str(&"]".repeat(depth));
     body.push_str("}}");
     assert!(decode_agent(body.as_bytes()).is_err());
-    // Bodies parsed into a JSON tree first hit serde_json's recursion limit.
+    // Streamed decodes stop at the first value of the wrong type, long before any limit.
     let deep = format!("{{\"data\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
     let err = decode_conversation(deep.as_bytes()).unwrap_err();
-    assert_eq!(err.kind(), DecodeErrorKind::Syntax);
-    assert!(err.reason().contains("recursion"), "{err}");
+    assert_eq!(err.kind(), DecodeErrorKind::Shape);
+    let deep_bare = format!(
+        "{{\"messages\":{}{}}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    assert!(decode_conversation(deep_bare.as_bytes()).is_err());
+    // Bodies parsed into a JSON tree first hit serde_json's recursion limit.
+    let deep_error = format!("{{\"data\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
+    assert_eq!(decode_error_body(deep_error.as_bytes()), None);
     let nested_objects = "{\"a\":".repeat(depth);
     assert!(decode_conversation(nested_objects.as_bytes()).is_err());
     assert!(decode_uploaded_file(nested_objects.as_bytes()).is_err());

@@ -37,6 +37,10 @@ pub struct EmulatorArgs {
     /// without it they are open to anyone who can reach the address.
     #[arg(long, value_name = "TOKEN", env = ENV_CONTROL_TOKEN, hide_env_values = true)]
     pub control_token: Option<ControlToken>,
+    /// Serve the pre-documentation shape (bare objects, UPPER-CASE statuses, lists under
+    /// `agents`/`files`/`workflows`) instead of the documented `{data: …}` one.
+    #[arg(long)]
+    pub legacy_shape: bool,
 }
 
 impl EmulatorArgs {
@@ -65,6 +69,9 @@ impl EmulatorArgs {
         }
         if let Some(t) = &self.control_token {
             cfg.control_token = Some(t.clone());
+        }
+        if self.legacy_shape {
+            cfg.legacy_shape = true;
         }
         for f in &self.faults {
             let rule = serde_json::from_str(f)

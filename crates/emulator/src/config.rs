@@ -53,6 +53,10 @@ pub struct EmulatorConfig {
     /// When set, the `/_emulator/` control routes require `Authorization: Bearer <token>`;
     /// otherwise they are open (and the emulator warns when it listens beyond loopback).
     pub control_token: Option<ControlToken>,
+    /// Serve the pre-documentation shape Nomic's own agent client read in 2026-04: bare
+    /// objects (no `data` envelope), UPPER-CASE statuses, and lists under the resource's noun
+    /// (`{agents: [...], nextCursor}`). Fixed at start.
+    pub legacy_shape: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -74,6 +78,7 @@ impl Default for EmulatorConfig {
             limits: LimitsConfig::default(),
             faults: Vec::new(),
             control_token: None,
+            legacy_shape: false,
         }
     }
 }

@@ -394,6 +394,7 @@ fn config_file_and_flags() {
         config: Some(path.clone()),
         faults: vec![r#"{"fault": {"kind": "latency", "ms": 5}, "probability": 0.5}"#.into()],
         control_token: None,
+        legacy_shape: false,
     };
     let cfg = args.to_config().unwrap();
     assert_eq!(cfg.control_token, None);

@@ -10,7 +10,19 @@ use nomic_agent::{Client, Error, LaunchRequest};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, _emulator) = common::connect().await?;
-    run(&client).await?;
+    if let Err(e) = run(&client).await {
+        // An error the server answered with says what it said: its status, how long it asked
+        // to wait (a rate limit), and its request id for a support ticket.
+        if let Some(api) = e.api() {
+            eprintln!(
+                "the server answered {} (retry after: {:?}, request id: {:?})",
+                api.status(),
+                e.retry_after(),
+                e.request_id()
+            );
+        }
+        return Err(e.into());
+    }
     Ok(())
 }
 

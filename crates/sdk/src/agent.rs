@@ -3,15 +3,17 @@
 use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_core::Stream;
 use nomic_agent_core::turn::{Event, Turn, TurnStartError};
-use nomic_agent_core::wire::{self, AgentId, AgentStatus, ArtifactMeta, Conversation, Prompt};
-use tokio::sync::{Mutex, Notify};
+use nomic_agent_core::validate::validate_against_workflow;
+use nomic_agent_core::wire::{
+    self, AgentId, AgentStatus, ArtifactMeta, Conversation, LaunchRequest, Prompt, WorkflowId,
+};
+use tokio::sync::Mutex;
 
-use crate::client::Client;
-use crate::driver::{self, Pending, turn_error};
+use crate::client::{Client, WorkflowInput};
+use crate::driver::{self, CancelSignal, Pending, turn_error};
 use crate::error::Error;
 
 /// How a turn ended: the terminal status, this turn's answer and the artifacts.
@@ -81,27 +83,63 @@ pub struct StatusChange {
     pub to: AgentStatus,
 }
 
-/// Set by [`Agent::cancel`], seen by whichever task is driving the turn.
-#[derive(Debug, Default)]
-pub(crate) struct CancelSignal {
-    flag: AtomicBool,
-    notify: Notify,
-}
-
-impl CancelSignal {
-    pub(crate) fn is_set(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
-    }
-
-    pub(crate) async fn notified(&self) {
-        self.notify.notified().await
-    }
-
-    fn set(&self, v: bool) {
-        self.flag.store(v, Ordering::SeqCst);
-        if v {
-            self.notify.notify_one();
+// The launches and follow-ups of `Client` live here, beside the handle they return, so
+// `client.rs` never needs `Agent`.
+impl Client {
+    /// Launches an agent (`POST /agents`) after validating the request (and, for a workflow
+    /// whose slots this client has seen, checking the slot names). Returns once the agent
+    /// exists; [`Agent::wait`] then waits for its answer.
+    ///
+    /// A launch that may have reached the server without a response is **not** resent:
+    /// [`Error::LaunchOutcomeUnknown`].
+    pub async fn launch(&self, req: LaunchRequest) -> Result<Agent, Error> {
+        if let Some(wf) = req.workflow_id.and_then(|id| self.cached_workflow(&id)) {
+            validate_against_workflow(&req, &wf)?;
         }
+        let now = tokio::time::Instant::now().into_std();
+        let turn = Turn::launch(req, Arc::clone(&self.inner.turn_cfg), now)?;
+        let mut pending = driver::Pending::new(turn);
+        let agent = driver::drive_until_started(&self.inner, &mut pending).await?;
+        Ok(Agent::with_pending(self.clone(), agent, pending))
+    }
+
+    /// Launches a simple agent with a text prompt.
+    pub async fn launch_prompt(&self, text: impl Into<String>) -> Result<Agent, Error> {
+        self.launch(LaunchRequest::prompt(text)).await
+    }
+
+    /// Launches a workflow agent. The workflow's declared slots are fetched (and cached) first,
+    /// so a wrong slot name, a missing required slot or a prompt on a file-slot workflow is
+    /// reported before anything is launched.
+    pub async fn launch_workflow(
+        &self,
+        workflow: WorkflowId,
+        input: WorkflowInput,
+    ) -> Result<Agent, Error> {
+        let wf = self.workflow(workflow).await?;
+        let mut req = LaunchRequest::workflow_inputs(workflow);
+        match input {
+            WorkflowInput::Prompt(p) => req.prompt = Some(p),
+            WorkflowInput::Inputs(slots) => {
+                for (slot, ids) in slots {
+                    req.inputs.entry(slot).or_default().extend(ids);
+                }
+            }
+        }
+        validate_against_workflow(&req, &wf)?;
+        self.launch(req).await
+    }
+
+    /// A handle on an agent launched elsewhere (nothing is sent until it is used).
+    pub fn agent(&self, id: AgentId) -> Agent {
+        Agent::attach(self.clone(), id)
+    }
+
+    /// Sends a follow-up to a terminal agent, race-safely; see [`Agent::follow_up`].
+    pub async fn follow_up(&self, id: AgentId, prompt: impl Into<Prompt>) -> Result<Agent, Error> {
+        let agent = self.agent(id);
+        agent.follow_up(prompt).await?;
+        Ok(agent)
     }
 }
 
@@ -194,7 +232,7 @@ impl Agent {
             .pending
             .get_or_insert_with(|| Pending::new(Turn::attach(id, cfg, driver::now())));
         let r = driver::drive(
-            &self.client,
+            &self.client.inner,
             p,
             |ev, last| match TurnOutcome::from_event(ev) {
                 Some(Ok(o)) => ControlFlow::Break(Ok(o)),
@@ -207,11 +245,7 @@ impl Agent {
         st.pending = None;
         match r {
             Ok(Some(r)) => r,
-            Ok(None) => Err(Error::Server {
-                status: 0,
-                code: None,
-                message: "internal error: the turn ended without an outcome".into(),
-            }),
+            Ok(None) => Err(Error::internal("the turn ended without an outcome")),
             Err(e) => Err(e),
         }
     }
@@ -236,7 +270,7 @@ impl Agent {
                 .get_or_insert_with(|| Pending::new(Turn::attach(id, cfg, driver::now())));
             let mut completed = None;
             let r = driver::drive(
-                &agent.client,
+                &agent.client.inner,
                 p,
                 |ev, last| {
                     if let Event::StatusChanged { from, to } = ev {
@@ -316,13 +350,15 @@ impl Agent {
                     "agent {} is still {status}: wait for it or stop it before a follow-up",
                     self.id
                 ),
+                api: None,
             },
             other => Error::Invalid {
                 issues: vec![other.to_string()],
+                api: None,
             },
         })?;
         let p = st.pending.insert(Pending::new(turn));
-        match driver::drive_until_started(&self.client, p).await {
+        match driver::drive_until_started(&self.client.inner, p).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 st.pending = None;

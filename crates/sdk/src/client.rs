@@ -1,49 +1,32 @@
 //! [`Client`]: the typed endpoint methods over the transport.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::{Request, Response};
-use nomic_agent_core::multipart::UploadForm;
-use nomic_agent_core::policy::classify::{ClassifyConfig, classify};
 use nomic_agent_core::request::{self as build, ApiBase};
-use nomic_agent_core::turn::{Turn, TurnConfig};
-use nomic_agent_core::validate::validate_against_workflow;
+use nomic_agent_core::turn::TurnConfig;
 use nomic_agent_core::wire::{
     self, AgentId, ArtifactContent, ArtifactId, Conversation, FileHit, FileSearchQuery,
-    LaunchRequest, ListAgentsQuery, ListWorkflowsQuery, Page, Prompt, UploadedFile, Workflow,
-    WorkflowId,
+    ListAgentsQuery, ListWorkflowsQuery, Page, Prompt, Workflow, WorkflowId,
 };
-use nomic_agent_transport::{OutcomeUnknown, Transport};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use nomic_agent_transport::Transport;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::agent::Agent;
-use crate::config::ClientBuilder;
-use crate::driver;
 use crate::error::Error;
-use crate::upload::UploadOptions;
+use crate::shared::{Shared, agent_what, error_for};
 
 /// A client of one Nomic instance with one key.
 ///
 /// Cheap to clone: clones share the connection pool, the per-tier pacing and the retry budget.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) transport: Transport,
-    pub(crate) base: ApiBase,
-    pub(crate) turn_cfg: Arc<TurnConfig>,
-    workflows: Mutex<HashMap<WorkflowId, Workflow>>,
-    seeds: AtomicU64,
+    /// What every handle of this client shares (the agents, sessions and fleets it made).
+    pub(crate) inner: Arc<Shared>,
 }
 
 impl fmt::Debug for Client {
@@ -65,33 +48,13 @@ pub enum WorkflowInput {
 }
 
 impl Client {
-    /// A client from `NOMIC_API_KEY` and `NOMIC_BASE_URL`, with default settings.
-    pub fn from_env() -> Result<Client, Error> {
-        ClientBuilder::new().from_env().build()
-    }
-
-    /// A builder for every setting.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
     pub(crate) fn assemble(
         transport: Transport,
         base: ApiBase,
         turn_cfg: Arc<TurnConfig>,
     ) -> Client {
-        let seed = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x5eed);
         Client {
-            inner: Arc::new(Inner {
-                transport,
-                base,
-                turn_cfg,
-                workflows: Mutex::new(HashMap::new()),
-                seeds: AtomicU64::new(seed),
-            }),
+            inner: Arc::new(Shared::new(transport, base, turn_cfg)),
         }
     }
 
@@ -106,64 +69,10 @@ impl Client {
     }
 
     pub(crate) fn next_seed(&self) -> u64 {
-        // Distinct per call; mixing keeps consecutive seeds far apart.
-        let n = self
-            .inner
-            .seeds
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        n ^ (n >> 31)
+        self.inner.next_seed()
     }
 
     // ---- agents -------------------------------------------------------------------------
-
-    /// Launches an agent (`POST /agents`) after validating the request (and, for a workflow
-    /// whose slots this client has seen, checking the slot names). Returns once the agent
-    /// exists; [`Agent::wait`] then waits for its answer.
-    ///
-    /// A launch that may have reached the server without a response is **not** resent:
-    /// [`Error::LaunchOutcomeUnknown`].
-    pub async fn launch(&self, req: LaunchRequest) -> Result<Agent, Error> {
-        if let Some(wf) = req.workflow_id.and_then(|id| self.cached_workflow(&id)) {
-            validate_against_workflow(&req, &wf)?;
-        }
-        let now = tokio::time::Instant::now().into_std();
-        let turn = Turn::launch(req, Arc::clone(&self.inner.turn_cfg), now)?;
-        let mut pending = driver::Pending::new(turn);
-        let agent = driver::drive_until_started(self, &mut pending).await?;
-        Ok(Agent::with_pending(self.clone(), agent, pending))
-    }
-
-    /// Launches a simple agent with a text prompt.
-    pub async fn launch_prompt(&self, text: impl Into<String>) -> Result<Agent, Error> {
-        self.launch(LaunchRequest::prompt(text)).await
-    }
-
-    /// Launches a workflow agent. The workflow's declared slots are fetched (and cached) first,
-    /// so a wrong slot name, a missing required slot or a prompt on a file-slot workflow is
-    /// reported before anything is launched.
-    pub async fn launch_workflow(
-        &self,
-        workflow: WorkflowId,
-        input: WorkflowInput,
-    ) -> Result<Agent, Error> {
-        let wf = self.workflow(workflow).await?;
-        let mut req = LaunchRequest::workflow_inputs(workflow);
-        match input {
-            WorkflowInput::Prompt(p) => req.prompt = Some(p),
-            WorkflowInput::Inputs(slots) => {
-                for (slot, ids) in slots {
-                    req.inputs.entry(slot).or_default().extend(ids);
-                }
-            }
-        }
-        validate_against_workflow(&req, &wf)?;
-        self.launch(req).await
-    }
-
-    /// A handle on an agent launched elsewhere (nothing is sent until it is used).
-    pub fn agent(&self, id: AgentId) -> Agent {
-        Agent::attach(self.clone(), id)
-    }
 
     /// `GET /agents/{id}`.
     pub async fn get_agent(&self, id: AgentId) -> Result<wire::Agent, Error> {
@@ -252,7 +161,7 @@ impl Client {
                 .bytes()
                 .await
                 .map_err(|e| Error::from_transport(e, false))?;
-            return Err(self.error_for(&Response::from_parts(parts, bytes), &what));
+            return Err(error_for(&Response::from_parts(parts, bytes), &what));
         }
         let mut written = 0u64;
         while let Some(chunk) = body.chunk().await {
@@ -286,13 +195,6 @@ impl Client {
         Ok(n)
     }
 
-    /// Sends a follow-up to a terminal agent, race-safely; see [`Agent::follow_up`].
-    pub async fn follow_up(&self, id: AgentId, prompt: impl Into<Prompt>) -> Result<Agent, Error> {
-        let agent = self.agent(id);
-        agent.follow_up(prompt).await?;
-        Ok(agent)
-    }
-
     /// `POST /agents/{id}/stop`: returns the agent as the server shows it.
     pub async fn stop(&self, id: AgentId) -> Result<wire::Agent, Error> {
         let resp = self
@@ -309,51 +211,6 @@ impl Client {
     }
 
     // ---- files --------------------------------------------------------------------------
-
-    /// Uploads a file from disk, streamed in constant memory. The name is the file's name and
-    /// the content type is guessed from its extension.
-    pub async fn upload_path(&self, path: impl AsRef<Path>) -> Result<UploadedFile, Error> {
-        self.upload_path_with(path, UploadOptions::default()).await
-    }
-
-    /// Uploads a file from disk like [`upload_path`](Self::upload_path), placed by `options`:
-    /// a destination `path` and/or a `parentId` folder. The name is still the file's name and
-    /// the content type is still guessed from its extension.
-    ///
-    /// The options are checked (a path must not contain control characters) before the file
-    /// is opened; a bad one is [`Error::Invalid`].
-    ///
-    /// ```no_run
-    /// # async fn demo(client: nomic_agent::Client, folder: nomic_agent::FileId) -> Result<(), nomic_agent::Error> {
-    /// use nomic_agent::UploadOptions;
-    ///
-    /// let file = client
-    ///     .upload_path_with("inspection.md", UploadOptions::new().parent(folder))
-    ///     .await?;
-    /// assert_eq!(file.parent_id, Some(folder));
-    /// # Ok(()) }
-    /// ```
-    pub async fn upload_path_with(
-        &self,
-        path: impl AsRef<Path>,
-        options: UploadOptions,
-    ) -> Result<UploadedFile, Error> {
-        crate::upload::upload_path(self, path.as_ref(), options).await
-    }
-
-    /// Uploads `len` bytes (when known; `None` sends chunked) read from `reader`, streamed in
-    /// constant memory. `form` names the file and its content type.
-    pub async fn upload_reader<R>(
-        &self,
-        form: UploadForm,
-        reader: R,
-        len: Option<u64>,
-    ) -> Result<UploadedFile, Error>
-    where
-        R: AsyncRead + Send + 'static,
-    {
-        crate::upload::upload_reader(self, form, reader, len, self.next_seed()).await
-    }
 
     /// One page of `GET /files/search`.
     pub async fn search_files_page(&self, query: &FileSearchQuery) -> Result<Page<FileHit>, Error> {
@@ -387,14 +244,7 @@ impl Client {
         let req = build::list_workflows(&self.inner.base, query)?;
         let resp = self.send(req, "the workflow list").await?;
         let page = wire::decode_workflow_page(resp.body())?;
-        let mut cache = self
-            .inner
-            .workflows
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        for wf in &page.data {
-            cache.insert(wf.id, wf.clone());
-        }
+        self.inner.remember_workflows(&page.data);
         Ok(page)
     }
 
@@ -423,66 +273,33 @@ impl Client {
         }
         Err(Error::NotFound {
             what: format!("workflow {id}"),
+            api: None,
         })
     }
 
-    fn cached_workflow(&self, id: &WorkflowId) -> Option<Workflow> {
-        self.inner
-            .workflows
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned()
+    pub(crate) fn cached_workflow(&self, id: &WorkflowId) -> Option<Workflow> {
+        self.inner.cached_workflow(id)
     }
 
     // ---- plumbing -----------------------------------------------------------------------
 
-    /// Sends a buffered request; any non-2xx becomes the matching [`Error`].
+    /// [`Shared::send`].
     pub(crate) async fn send(
         &self,
         req: Request<Bytes>,
         what: &str,
     ) -> Result<Response<Bytes>, Error> {
-        self.send_about(req, || what.to_owned()).await
+        self.inner.send(req, what).await
     }
 
-    /// [`Client::send`] with the description built only when it is needed (an error), so the
-    /// success path allocates nothing for it.
+    /// [`Shared::send_about`].
     pub(crate) async fn send_about(
         &self,
         req: Request<Bytes>,
         what: impl FnOnce() -> String,
     ) -> Result<Response<Bytes>, Error> {
-        let resp = self
-            .inner
-            .transport
-            .send_buffered(req)
-            .await
-            .map_err(|e| Error::from_transport(e, false))?;
-        if resp.status().is_success() {
-            Ok(resp)
-        } else {
-            Err(self.error_for(&resp, &what()))
-        }
+        self.inner.send_about(req, what).await
     }
-
-    pub(crate) fn error_for(&self, resp: &Response<Bytes>, what: &str) -> Error {
-        if resp.extensions().get::<OutcomeUnknown>().is_some() && what == "launch" {
-            return Error::LaunchOutcomeUnknown;
-        }
-        let c = classify(
-            resp.status(),
-            resp.headers(),
-            resp.body(),
-            SystemTime::now(),
-            &ClassifyConfig::default(),
-        );
-        Error::from_classification(c, what, resp.body())
-    }
-}
-
-pub(crate) fn agent_what(id: &AgentId) -> String {
-    format!("agent {id}")
 }
 
 /// Turns a page fetcher into a stream of items; stops at the first error or the last page.

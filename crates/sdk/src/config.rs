@@ -352,6 +352,18 @@ impl ClientBuilder {
     }
 }
 
+impl Client {
+    /// A client from `NOMIC_API_KEY` and `NOMIC_BASE_URL`, with default settings.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::new().from_env().build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

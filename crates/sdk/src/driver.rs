@@ -15,6 +15,7 @@
 //! would fail the same way). Each poll the turn retries is logged at DEBUG.
 
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -28,8 +29,10 @@ use nomic_agent_core::turn::{Event, RequestId, Turn, TurnError};
 use nomic_agent_core::wire;
 use nomic_agent_transport::Error as TransportError;
 
-use crate::client::Client;
+use tokio::sync::Notify;
+
 use crate::error::Error;
+use crate::shared::Shared;
 
 /// A turn and the requests it has in flight.
 #[derive(Debug)]
@@ -54,18 +57,42 @@ impl Pending {
     }
 }
 
+/// Set by `Agent::cancel`, seen by whichever task is driving the turn.
+#[derive(Debug, Default)]
+pub(crate) struct CancelSignal {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl CancelSignal {
+    pub(crate) fn is_set(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    pub(crate) async fn notified(&self) {
+        self.notify.notified().await
+    }
+
+    pub(crate) fn set(&self, v: bool) {
+        self.flag.store(v, Ordering::SeqCst);
+        if v {
+            self.notify.notify_one();
+        }
+    }
+}
+
 pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
 /// Drives `p` until `on_event` breaks (its value is returned) or the turn is done (`None`).
 pub(crate) async fn drive<T>(
-    client: &Client,
+    shared: &Shared,
     p: &mut Pending,
     mut on_event: impl FnMut(Event, &mut Option<Error>) -> ControlFlow<T>,
-    cancel: Option<&crate::agent::CancelSignal>,
+    cancel: Option<&CancelSignal>,
 ) -> Result<Option<T>, Error> {
-    let transport = client.inner.transport.clone();
+    let transport = shared.transport.clone();
     let send = |id: RequestId, req: Request<Bytes>| {
         let t = transport.clone();
         async move { (id, t.send_buffered(req).await) }
@@ -125,11 +152,9 @@ pub(crate) async fn drive<T>(
         let timeout = p.turn.poll_timeout();
         if running.is_empty() && timeout.is_none() {
             // The turn waits for nothing and schedules nothing: a bug, reported rather than hung.
-            return Err(Error::Server {
-                status: 0,
-                code: None,
-                message: "internal error: the turn stalled with nothing to send or wait for".into(),
-            });
+            return Err(Error::internal(
+                "the turn stalled with nothing to send or wait for",
+            ));
         }
         let sleep_to = timeout.map(tokio::time::Instant::from_std);
         tokio::select! {
@@ -226,12 +251,12 @@ pub(crate) fn turn_error(
 /// Drives a launch or follow-up turn until the server accepted it; returns the agent as the
 /// acceptance showed it.
 pub(crate) async fn drive_until_started(
-    client: &Client,
+    shared: &Shared,
     p: &mut Pending,
 ) -> Result<wire::Agent, Error> {
     let agent_id = p.turn.agent_id();
     let r = drive(
-        client,
+        shared,
         p,
         |ev, last| match ev {
             Event::Launched { agent } | Event::FollowUpAccepted { agent } => {
@@ -243,11 +268,5 @@ pub(crate) async fn drive_until_started(
         None,
     )
     .await?;
-    r.unwrap_or_else(|| {
-        Err(Error::Server {
-            status: 0,
-            code: None,
-            message: "internal error: the turn ended before it was accepted".into(),
-        })
-    })
+    r.unwrap_or_else(|| Err(Error::internal("the turn ended before it was accepted")))
 }

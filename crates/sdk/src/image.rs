@@ -33,6 +33,7 @@ impl ImageExt for Image {
                     "{}: image is {size} bytes, more than the 20 MiB limit",
                     path.display()
                 )],
+                api: None,
             });
         }
         let bytes = tokio::fs::read(path).await.map_err(io)?;
@@ -42,6 +43,7 @@ impl ImageExt for Image {
                 .iter()
                 .map(|p| format!("{}: {}", path.display(), p.kind))
                 .collect(),
+            api: None,
         })
     }
 }

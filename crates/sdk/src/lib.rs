@@ -46,8 +46,10 @@
 //! # Ok::<(), Error>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 mod agent;
+mod claim;
 mod client;
 mod config;
 mod driver;
@@ -56,10 +58,12 @@ mod fleet;
 mod image;
 mod journal;
 mod session;
+mod shared;
 mod store;
 mod upload;
 
 pub use agent::{Agent, StatusChange, TurnOutcome};
+pub use claim::{Claim, ClaimOwner};
 pub use client::{Client, WorkflowInput};
 pub use config::{ClientBuilder, DEFAULT_FOLLOWUP_WINDOW, ENV_API_KEY, ENV_BASE_URL};
 pub use error::Error;
@@ -67,23 +71,25 @@ pub use fleet::{Fleet, FleetOutcome};
 pub use image::ImageExt;
 pub use journal::{TurnRecord, TurnStage};
 pub use session::{
-    BusyPolicy, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE, Session, SessionReply, SessionStart,
+    BusyPolicy, DEFAULT_CLAIM_LEASE, DEFAULT_CLAIM_POLL, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE,
+    Session, SessionReply, SessionStart,
 };
 pub use store::{FileStore, MemoryStore, SessionStore};
 pub use upload::UploadOptions;
 
 pub use nomic_agent_core::multipart::UploadForm;
 pub use nomic_agent_core::policy::backoff::Backoff;
+pub use nomic_agent_core::policy::classify::{ApiError, ErrorKind};
 pub use nomic_agent_core::policy::gcra::{TierLimit, TierLimits};
 pub use nomic_agent_core::policy::poll::PollSchedule;
 pub use nomic_agent_core::policy::retry::RetryConfig;
 pub use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 pub use nomic_agent_core::turn::PollErrorPolicy;
 pub use nomic_agent_core::wire::{
-    AgentFile, AgentId, AgentStatus, ArtifactContent, ArtifactId, ArtifactKind, ArtifactMeta,
-    Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest, ListAgentsQuery,
-    MediaType, Message, Page, ProjectId, Prompt, Role, Table, TableCell, UploadedFile, Workflow,
-    WorkflowId, WorkflowSlot,
+    AgentFile, AgentId, AgentStatus, ApiIssue, ArtifactContent, ArtifactId, ArtifactKind,
+    ArtifactMeta, Conversation, FileHit, FileId, FileSearchQuery, Image, LaunchRequest,
+    ListAgentsQuery, MediaType, Message, Page, PathSegment, ProjectId, Prompt, Role, Table,
+    TableCell, UploadedFile, Workflow, WorkflowId, WorkflowSlot,
 };
 
 /// The raw wire object of an agent, as `GET /agents/{id}` returns it (distinct from the

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use futures_util::StreamExt;
 use nomic_agent_core::wire::{AgentId, Conversation, LaunchRequest, ListAgentsQuery, Prompt, Role};
 
 use crate::agent::{Agent, TurnOutcome};
+use crate::claim::{Claim, ClaimOwner};
 use crate::client::Client;
 use crate::error::Error;
 use crate::journal::{Kind, TurnRecord, TurnStage, fingerprint, unix_millis_now};
@@ -18,6 +20,11 @@ use crate::store::{MemoryStore, SessionStore};
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(300);
 /// Default time after a recorded launch intent before "no agent found" means "never created".
 pub const DEFAULT_LAUNCH_SETTLE: Duration = Duration::from_secs(120);
+/// Default lease of a thread claim (see [`Session::claims`]); renewed every third of it while
+/// the turn runs.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(30);
+/// Default time between two looks at a thread claimed by another owner.
+pub const DEFAULT_CLAIM_POLL: Duration = Duration::from_millis(250);
 /// At most this many recent agents are examined when looking for a launch's agent.
 const MAX_LAUNCH_CANDIDATES: usize = 500;
 
@@ -104,6 +111,28 @@ pub struct SessionReply {
 ///
 /// A record for a *different* message is still reconciled first (its agent adopted, an
 /// accepted follow-up waited for) but never resent: the application moved on.
+///
+/// # More than one process
+///
+/// Several processes (or several `Session`s in one) may share a store that keeps claims
+/// ([`FileStore`](crate::FileStore), [`MemoryStore`]; see [`SessionStore::claim`]). Every
+/// `send` (and [`forget`](Session::forget)) first claims its thread for this session's
+/// [`ClaimOwner`], before anything is launched or followed up, and releases it when done; the
+/// claim's lease is renewed while the turn runs. While another live owner holds the thread,
+/// `send` waits for it to finish (looking again every [claim poll](Session::claims)), then reads
+/// the store afresh: it follows up on the agent the other process created (or resumes that
+/// process's turn record if it died mid-turn) instead of launching a second one. So each
+/// thread gets exactly one agent, and turns on one thread run one after the other across
+/// processes.
+///
+/// A claim whose owner died is taken over: at once when the owner ran on this machine and its
+/// process is gone (Linux, via `/proc`), otherwise once its lease ran out. Dropping a `send`
+/// future mid-turn leaves its claim until the lease runs out (this session's own later sends
+/// may renew it at once). Should a lease lapse while its turn still runs (the process stalled
+/// longer than the lease), the turn ends with [`Error::Store`] as soon as the loss is noticed
+/// at the next renewal, since another owner may now act on the thread. Stores without claims
+/// (the trait's default) keep the previous behaviour: only sends through one `Session` and its
+/// clones are ordered.
 pub struct Session<S: SessionStore = MemoryStore> {
     client: Client,
     store: Arc<S>,
@@ -112,6 +141,9 @@ pub struct Session<S: SessionStore = MemoryStore> {
     threads: Arc<Mutex<HashMap<String, Thread>>>,
     clock_skew: Duration,
     launch_settle: Duration,
+    owner: ClaimOwner,
+    claim_lease: Duration,
+    claim_poll: Duration,
 }
 
 /// What reconciling a recorded turn found.
@@ -127,14 +159,14 @@ fn certainly_not_sent(e: &Error) -> bool {
     matches!(
         e,
         Error::Invalid { .. }
-            | Error::Auth
-            | Error::Forbidden
+            | Error::Auth { .. }
+            | Error::Forbidden { .. }
             | Error::Config { .. }
             | Error::RateLimited { .. }
             | Error::SpendLimit { .. }
             | Error::Conflict { .. }
             | Error::NotFound { .. }
-            | Error::PayloadTooLarge
+            | Error::PayloadTooLarge { .. }
     )
 }
 
@@ -169,6 +201,9 @@ impl<S: SessionStore> Clone for Session<S> {
             threads: Arc::clone(&self.threads),
             clock_skew: self.clock_skew,
             launch_settle: self.launch_settle,
+            owner: self.owner.clone(),
+            claim_lease: self.claim_lease,
+            claim_poll: self.claim_poll,
         }
     }
 }
@@ -177,6 +212,7 @@ impl<S: SessionStore> fmt::Debug for Session<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("busy", &self.busy)
+            .field("owner", &self.owner)
             .finish_non_exhaustive()
     }
 }
@@ -199,7 +235,28 @@ impl<S: SessionStore> Session<S> {
             threads: Arc::default(),
             clock_skew: DEFAULT_CLOCK_SKEW,
             launch_settle: DEFAULT_LAUNCH_SETTLE,
+            owner: ClaimOwner::new(),
+            claim_lease: DEFAULT_CLAIM_LEASE,
+            claim_poll: DEFAULT_CLAIM_POLL,
         }
+    }
+
+    /// How threads are claimed in a shared store (see
+    /// [More than one process](Session#more-than-one-process)): a claim lasts `lease` unless
+    /// renewed (it is renewed every third of it while the turn runs), and a thread held by
+    /// another owner is looked at again every `poll`. A shorter lease lets a stalled owner's
+    /// thread be taken over sooner but must comfortably exceed the longest pause this process
+    /// can have. Defaults: [`DEFAULT_CLAIM_LEASE`], [`DEFAULT_CLAIM_POLL`]. Zero durations are
+    /// raised to 1 ms.
+    pub fn claims(mut self, lease: Duration, poll: Duration) -> Session<S> {
+        self.claim_lease = lease.max(Duration::from_millis(1));
+        self.claim_poll = poll.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The owner this session (and its clones) claims threads as.
+    pub fn owner(&self) -> &ClaimOwner {
+        &self.owner
     }
 
     /// How a recorded launch whose response never arrived is reconciled (see
@@ -272,18 +329,89 @@ impl<S: SessionStore> Session<S> {
     ) -> Result<SessionReply, Error> {
         let thread = self.thread(key);
         let mut handle = thread.lock.lock().await;
-        let r = self.send_locked(key, prompt, message, &mut handle).await;
+        let r = self
+            .claimed(key, self.send_locked(key, prompt, message, &mut handle))
+            .await;
         drop(handle);
         self.forget_idle(key);
         r
     }
 
-    /// Forgets the thread `key` (the agent itself is left alone).
+    /// Forgets the thread `key` (the agent itself is left alone). With a shared store, waits
+    /// until no other owner is working on the thread.
     pub async fn forget(&self, key: &str) -> Result<(), Error> {
         let thread = self.thread(key);
         let mut handle = thread.lock.lock().await;
         *handle = None;
-        self.store.remove(key).await
+        self.claimed(key, self.store.remove(key)).await
+    }
+
+    /// Runs `work` while holding the claim on `key`: waits until the claim is granted, renews
+    /// it while `work` runs, releases it after.
+    async fn claimed<T>(
+        &self,
+        key: &str,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        if !self.acquire(key).await? {
+            return work.await;
+        }
+        let r = tokio::select! {
+            biased;
+            r = work => r,
+            lost = self.keep_claim(key) => Err(lost),
+        };
+        // Best effort: a claim left behind only delays others until its lease runs out.
+        if let Err(e) = self.store.release(key, &self.owner).await {
+            tracing::warn!(error = %e, "could not release a thread claim; it lapses with its lease");
+        }
+        r
+    }
+
+    /// Claims `key`, waiting while another owner holds it. False when the store keeps no claims.
+    async fn acquire(&self, key: &str) -> Result<bool, Error> {
+        let mut waited = false;
+        loop {
+            match self.store.claim(key, &self.owner, self.claim_lease).await? {
+                Claim::Acquired { took_over, .. } => {
+                    if let Some(prev) = took_over {
+                        tracing::info!(previous = %prev, "took over a lapsed thread claim");
+                    }
+                    return Ok(true);
+                }
+                Claim::Unsupported => return Ok(false),
+                Claim::Held { owner, .. } => {
+                    if !waited {
+                        tracing::debug!(holder = %owner, "thread claimed by another owner; waiting");
+                        waited = true;
+                    }
+                    tokio::time::sleep(self.claim_poll).await;
+                }
+            }
+        }
+    }
+
+    /// Renews the claim on `key` every third of the lease; returns only when it was lost.
+    async fn keep_claim(&self, key: &str) -> Error {
+        loop {
+            tokio::time::sleep(self.claim_lease / 3).await;
+            let lost = |by: String| Error::Store {
+                message: format!(
+                    "the claim on this thread lapsed and {by} took it over while this turn ran; \
+                     its outcome is left to the new owner"
+                ),
+            };
+            match self.store.claim(key, &self.owner, self.claim_lease).await {
+                Ok(Claim::Held { owner, .. }) => return lost(owner.to_string()),
+                // Granted afresh: someone held it in between (and let it go).
+                Ok(Claim::Acquired { renewed: false, .. }) => {
+                    return lost("another owner".into());
+                }
+                Ok(_) => {}
+                // A store hiccup: the lease covers it until the next renewal.
+                Err(e) => tracing::warn!(error = %e, "could not renew a thread claim"),
+            }
+        }
     }
 
     fn thread(&self, key: &str) -> Thread {
@@ -384,6 +512,7 @@ impl<S: SessionStore> Session<S> {
                 message: format!(
                     "agent {id} has had another turn since this message; its answer is no longer the latest"
                 ),
+                api: None,
             });
         }
         Ok(SessionReply {
@@ -578,6 +707,7 @@ impl<S: SessionStore> Session<S> {
                 "agent {} stayed busy with turns started elsewhere; try again later",
                 agent.id()
             ),
+            api: None,
         })
     }
 

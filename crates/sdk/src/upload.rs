@@ -13,6 +13,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::shared::{Shared, error_for};
 
 /// Boundary collisions are astronomically rare; a few fresh boundaries always suffice.
 const PATH_ATTEMPTS: u32 = 3;
@@ -91,6 +92,7 @@ fn path_form(path: &Path, options: UploadOptions) -> Result<UploadForm, Error> {
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| Error::Invalid {
             issues: vec![format!("{}: not a file name", path.display())],
+            api: None,
         })?;
     let mut form = UploadForm::new(name, guess_content_type(path));
     form.path = options.path;
@@ -100,7 +102,7 @@ fn path_form(path: &Path, options: UploadOptions) -> Result<UploadForm, Error> {
 }
 
 pub(crate) async fn upload_path(
-    client: &Client,
+    shared: &Shared,
     path: &Path,
     options: UploadOptions,
 ) -> Result<UploadedFile, Error> {
@@ -111,7 +113,7 @@ pub(crate) async fn upload_path(
         let io = |e| Error::io(format!("could not read {}", path.display()), e);
         let file = tokio::fs::File::open(path).await.map_err(io)?;
         let len = file.metadata().await.map_err(io)?.len();
-        match upload_reader(client, form.clone(), file, Some(len), client.next_seed()).await {
+        match upload_reader(shared, form.clone(), file, Some(len), shared.next_seed()).await {
             Err(Error::Io { message, .. }) if message == COLLISION && attempt < PATH_ATTEMPTS => {
                 continue;
             }
@@ -129,7 +131,7 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 const COLLISION: &str = "the file contains the multipart boundary";
 
 pub(crate) async fn upload_reader<R>(
-    client: &Client,
+    shared: &Shared,
     form: UploadForm,
     reader: R,
     len: Option<u64>,
@@ -140,7 +142,7 @@ where
 {
     let encoder = Encoder::new(&form, Boundary::from_seed(seed))?;
     let head = build::upload_head(
-        &client.inner.base,
+        &shared.base,
         encoder.boundary(),
         len.map(|l| encoder.encoded_len(l)),
     );
@@ -158,12 +160,7 @@ where
         .chain(content)
         .chain(stream::once(async move { Ok(finish) }));
     let req = head.map(|()| Body::from_stream(body));
-    let resp = client
-        .inner
-        .transport
-        .send(req)
-        .await
-        .map_err(upload_failure)?;
+    let resp = shared.transport.send(req).await.map_err(upload_failure)?;
     let (parts, body) = resp.into_parts();
     let bytes = body
         .bytes()
@@ -171,7 +168,7 @@ where
         .map_err(|e| Error::from_transport(e, false))?;
     let resp = http::Response::from_parts(parts, bytes);
     if !resp.status().is_success() {
-        return Err(client.error_for(&resp, "the upload"));
+        return Err(error_for(&resp, "the upload"));
     }
     Ok(wire::decode_uploaded_file(resp.body())?)
 }
@@ -193,6 +190,54 @@ fn upload_failure(e: nomic_agent_transport::Error) -> Error {
         cur = err.source();
     }
     Error::from_transport(e, false)
+}
+
+// `Client`'s upload methods live beside the upload code, so `client.rs` never needs it.
+impl Client {
+    /// Uploads a file from disk, streamed in constant memory. The name is the file's name and
+    /// the content type is guessed from its extension.
+    pub async fn upload_path(&self, path: impl AsRef<Path>) -> Result<UploadedFile, Error> {
+        self.upload_path_with(path, UploadOptions::default()).await
+    }
+
+    /// Uploads a file from disk like [`upload_path`](Self::upload_path), placed by `options`:
+    /// a destination `path` and/or a `parentId` folder. The name is still the file's name and
+    /// the content type is still guessed from its extension.
+    ///
+    /// The options are checked (a path must not contain control characters) before the file
+    /// is opened; a bad one is [`Error::Invalid`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: nomic_agent::Client, folder: nomic_agent::FileId) -> Result<(), nomic_agent::Error> {
+    /// use nomic_agent::UploadOptions;
+    ///
+    /// let file = client
+    ///     .upload_path_with("inspection.md", UploadOptions::new().parent(folder))
+    ///     .await?;
+    /// assert_eq!(file.parent_id, Some(folder));
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_path_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<UploadedFile, Error> {
+        upload_path(&self.inner, path.as_ref(), options).await
+    }
+
+    /// Uploads `len` bytes (when known; `None` sends chunked) read from `reader`, streamed in
+    /// constant memory. `form` names the file and its content type.
+    pub async fn upload_reader<R>(
+        &self,
+        form: UploadForm,
+        reader: R,
+        len: Option<u64>,
+    ) -> Result<UploadedFile, Error>
+    where
+        R: AsyncRead + Send + 'static,
+    {
+        upload_reader(&self.inner, form, reader, len, self.next_seed()).await
+    }
 }
 
 #[cfg(test)]

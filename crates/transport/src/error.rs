@@ -14,8 +14,8 @@ pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
 /// A request that produced no usable HTTP response.
 ///
 /// Any HTTP response that is final after retries — 4xx and 5xx included — is returned as
-/// `Ok(response)`, so callers map error bodies themselves; `Error` means there was no response
-/// to map. It never carries the API key: sources are hyper, rustls and IO errors, which hold no
+/// `Ok(response)` (an error response carrying its classified `ApiError` in its extensions);
+/// `Error` means there was no response to map. It never carries the API key: sources are hyper, rustls and IO errors, which hold no
 /// headers.
 pub struct Error {
     inner: Box<Inner>,

@@ -16,7 +16,10 @@
 //! 8. hyper-util's client: HTTP/1.1 or HTTP/2 by ALPN, webpki roots (native roots with the
 //!    `native-roots` feature), ring (aws-lc-rs with the `aws-lc-rs` feature).
 //!
-//! A final HTTP response — 4xx and 5xx included — is `Ok`; [`Error`] means no response.
+//! A final HTTP response — 4xx and 5xx included — is `Ok`; [`Error`] means no response. An
+//! error response carries core's verdict on it, the
+//! [`ApiError`](nomic_agent_core::policy::classify::ApiError) the retry stage classified once,
+//! in its extensions: read it there instead of classifying the response again.
 //! Requests with an in-memory [`Body`] can be retried; a streamed body is sent at most once.
 //!
 //! ```
@@ -37,6 +40,7 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![warn(unnameable_types)]
 
 mod base;
 mod body;

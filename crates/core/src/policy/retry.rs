@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use super::backoff::Backoff;
-use super::classify::Classification;
+use super::classify::{Classification, ErrorKind};
 use super::retry_after::RetryAfterPolicy;
 use crate::RequestKind;
 use crate::rng::Rng;
@@ -126,16 +126,17 @@ pub fn decide(
             }
             Some(None)
         }
-        AttemptOutcome::Response(Classification::RateLimited { retry_after }) => Some(*retry_after),
-        AttemptOutcome::Response(Classification::ServerError { retry_after, .. }) => {
-            if unsafe_to_resend {
+        AttemptOutcome::Response(Classification::Success) => None,
+        AttemptOutcome::Response(Classification::Error(e)) => match e.kind() {
+            ErrorKind::RateLimited => Some(e.retry_after()),
+            ErrorKind::ServerError if unsafe_to_resend => {
                 return RetryDecision::GiveUp {
                     outcome_unknown: true,
                 };
             }
-            Some(*retry_after)
-        }
-        AttemptOutcome::Response(_) => None,
+            ErrorKind::ServerError => Some(e.retry_after()),
+            _ => None,
+        },
     };
     let Some(hint) = retryable else {
         return RetryDecision::GiveUp {
@@ -158,7 +159,14 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Classification as C;
+    use crate::policy::classify::ApiError;
+    use ErrorKind as K;
+
+    fn response(kind: ErrorKind, status: u16, retry_after: Option<Duration>) -> AttemptOutcome {
+        AttemptOutcome::Response(Classification::Error(
+            ApiError::new(kind, status).with_retry_after(retry_after),
+        ))
+    }
 
     const KINDS: [RequestKind; 5] = [
         RequestKind::Read,
@@ -191,13 +199,8 @@ mod tests {
 
     #[test]
     fn every_kind_and_outcome() {
-        let rate = |s| AttemptOutcome::Response(C::RateLimited { retry_after: s });
-        let server = |st, s| {
-            AttemptOutcome::Response(C::ServerError {
-                status: st,
-                retry_after: s,
-            })
-        };
+        let rate = |s| response(K::RateLimited, 429, s);
+        let server = |st, s| response(K::ServerError, st, s);
         for kind in KINDS {
             let idem = !kind.is_non_idempotent();
             let failed = |f| AttemptOutcome::Failed(f);
@@ -227,30 +230,27 @@ mod tests {
                 let want = if idem { retry_ms(9000) } else { UNKNOWN };
                 assert_eq!(d(kind, server(st, Some(Duration::from_secs(9))), 1), want);
             }
-            for c in [
-                C::Success,
-                C::SpendLimited {
-                    message: "x".into(),
-                },
-                C::NotFound,
-                C::Unauthorized,
-                C::Forbidden,
-                C::Invalid {
-                    status: 400,
-                    issues: vec![],
-                },
-                C::Conflict,
-                C::PayloadTooLarge,
-                C::Redirect {
-                    status: 301,
-                    location: None,
-                },
-                C::Other { status: 418 },
+            assert_eq!(
+                d(kind, AttemptOutcome::Response(Classification::Success), 1),
+                GIVE_UP
+            );
+            // Never retried, even when the server sent a Retry-After.
+            let hint = Some(Duration::from_secs(1));
+            for (k, status) in [
+                (K::SpendLimited, 429),
+                (K::NotFound, 404),
+                (K::Unauthorized, 401),
+                (K::Forbidden, 403),
+                (K::Invalid, 400),
+                (K::Conflict, 409),
+                (K::PayloadTooLarge, 413),
+                (K::Redirect, 301),
+                (K::Other, 418),
             ] {
                 assert_eq!(
-                    d(kind, AttemptOutcome::Response(c.clone()), 1),
+                    d(kind, response(k, status, hint), 1),
                     GIVE_UP,
-                    "{kind:?} {c:?}"
+                    "{kind:?} {k:?}"
                 );
             }
         }
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn attempts_are_bounded() {
-        let rate = AttemptOutcome::Response(C::RateLimited { retry_after: None });
+        let rate = response(K::RateLimited, 429, None);
         for kind in KINDS {
             assert!(matches!(
                 d(kind, rate.clone(), 3),
@@ -309,9 +309,7 @@ mod tests {
     #[test]
     fn retry_after_hint_is_capped() {
         let c = cfg().with_retry_after(RetryAfterPolicy::with_cap(Duration::from_secs(5)));
-        let o = AttemptOutcome::Response(C::RateLimited {
-            retry_after: Some(Duration::from_secs(500)),
-        });
+        let o = response(K::RateLimited, 429, Some(Duration::from_secs(500)));
         assert_eq!(
             decide(RequestKind::Launch, &o, 1, &c, &mut Rng::seed(0)),
             RetryDecision::Retry {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::PollErrorPolicy;
+use super::outage::PollErrorPolicy;
 use crate::policy::PolicyError;
 use crate::policy::backoff::Backoff;
 use crate::policy::poll::PollSchedule;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::policy::classify::ApiError;
 use crate::policy::retry::SendFailure;
 use crate::validate::InvalidRequest;
 use crate::wire::AgentStatus;
@@ -36,53 +37,36 @@ pub enum TurnError {
         /// The latest poll's error.
         last: Box<TurnError>,
     },
-    /// 404: the agent was deleted, belongs to someone else or never existed.
-    #[error("the agent no longer exists (404)")]
-    AgentGone,
     /// After a follow-up the agent never left its previous terminal state within the window,
     /// and the conversation does not show an answer to this turn's prompt.
     #[error("after the follow-up the agent still showed the previous turn's state")]
     StaleAfterFollowUp,
-    /// Any other API error.
-    #[error("API error {status}{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
-    Api {
-        /// The HTTP status.
-        status: u16,
-        /// The error `code` from the body, if any.
-        code: Option<String>,
-        /// The error message from the body, or the status reason.
-        message: String,
-    },
-    /// A spend-limit 429: starting runs is blocked until the cap is raised.
-    #[error("spend limit reached: {message}")]
-    SpendLimited {
-        /// The server's message.
-        message: String,
-    },
-    /// 401: the key is missing or unknown.
-    #[error("unauthorized (401)")]
-    Unauthorized,
-    /// 403: the key lacks the `developer:agent` scope.
-    #[error("forbidden (403)")]
-    Forbidden,
-    /// 400/422 from the server.
-    #[error("the server rejected the request: {}", issues.join("; "))]
-    Invalid {
-        /// One entry per problem.
-        issues: Vec<String>,
-    },
+    /// The server answered with an error, as [`classify`](crate::policy::classify::classify)
+    /// sorted it (once): 404 (the agent was deleted, belongs to someone else or never existed),
+    /// 401, 403, a spend or rate 429, 400/422 with its issues, 409 (a follow-up while the
+    /// agent is still active), 5xx, …; its kind, status, `Retry-After` and the server's words
+    /// are all in the value.
+    #[error("the server answered {0}")]
+    Api(ApiError),
     /// A success response whose body could not be decoded.
     #[error("could not decode a response: {0}")]
     Decode(String),
-    /// 409: a follow-up while the agent is still active.
-    #[error("conflict (409): the agent is still active")]
-    Conflict,
     /// A request got no response on every allowed attempt (and was safe to have tried again).
     #[error("no response after all retries ({0:?})")]
     Transport(SendFailure),
     /// [`Turn::cancel`](super::Turn::cancel) before any agent existed to stop.
     #[error("cancelled before the agent existed")]
     Cancelled,
+}
+
+impl TurnError {
+    /// The server's error, when the turn ended on one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            TurnError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Why [`Turn::follow_up`](super::Turn::follow_up) refused to start.

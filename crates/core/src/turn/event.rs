@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::TurnError;
+use super::error::TurnError;
 use crate::wire::{Agent, AgentStatus, Conversation};
 
 /// Something the caller may want to know. A turn emits exactly one terminal event

@@ -1,26 +1,31 @@
 //! One turn of one agent — a launch, a follow-up or an attach — driven to its terminal state
 //! without doing any IO.
 //!
-//! The caller owns the clock and the network. After creating a turn and after every input
-//! ([`handle_response`](Turn::handle_response), [`handle_failure`](Turn::handle_failure),
-//! [`handle_timeout`](Turn::handle_timeout), [`cancel`](Turn::cancel)) it drains
-//! [`poll_transmit`](Turn::poll_transmit) (sending each request and feeding back its result
-//! under the same [`RequestId`]), then [`poll_event`](Turn::poll_event), then sleeps until
-//! [`poll_timeout`](Turn::poll_timeout) and calls `handle_timeout`. The turn is over when
-//! [`is_done`](Turn::is_done); it has then emitted exactly one terminal [`Event`].
+//! [`Turn`] is the machine; its public methods hold the turn's logic and read top to bottom.
+//! The sub-concerns they call live beside it, each in a file named for it:
 //!
-//! The transitions, including the follow-up race, live in `state.rs` and are described in
-//! `docs/lifecycle.md`. A poll that fails with an error a retry can cure does not end the turn:
-//! it is polled again with backoff until the deadline (`outage.rs`, [`PollErrorPolicy`]).
+//! - `slot.rs`: the (at most two) requests alive at once, and what each operation sends;
+//! - `origin.rs`: how the turn started, and the request each operation builds;
+//! - `race.rs`: the follow-up race's pure rules (the snapshot taken before a follow-up, the
+//!   freshness test, the stale window), described in `docs/lifecycle.md`;
+//! - `outage.rs`: a poll that fails with an error a retry can cure does not end the turn: it
+//!   is polled again with backoff until the deadline ([`PollErrorPolicy`]);
+//! - `transitions.rs` and `failures.rs`: the private steps the inputs take (an agent observed,
+//!   the conversation read; an attempt failed, retried or given up).
 
 mod config;
 mod error;
 mod event;
+mod failures;
+mod origin;
 mod outage;
-mod state;
+mod phase;
+mod race;
+mod slot;
+mod transitions;
+mod transmit;
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -30,69 +35,52 @@ pub use config::TurnConfig;
 pub use error::{TurnError, TurnStartError};
 pub use event::Event;
 pub use outage::PollErrorPolicy;
-pub use state::TurnPhase;
+pub use phase::TurnPhase;
+pub use transmit::{RequestId, Transmit};
 
+use self::origin::Origin;
+use self::outage::{Cause, Outage};
+use self::phase::Phase;
+use self::race::Snapshot;
+use self::slot::{Op, Slot, When, Which};
+use crate::policy::classify::{ApiError, Classification, ClassifyConfig, classify};
 use crate::policy::poll::PollClock;
-use crate::policy::retry::SendFailure;
+use crate::policy::retry::{AttemptOutcome, SendFailure};
 use crate::rng::Rng;
 use crate::validate::InvalidRequest;
 use crate::wire::{Agent, AgentId, AgentStatus, FollowUpRequest, LaunchRequest, Prompt};
-use crate::{RequestKind, Tier};
 
-/// Names one transmitted request, so its response or failure can be matched to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(u64);
-
-impl RequestId {
-    /// The number inside (unique within one turn, increasing).
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "req#{}", self.0)
-    }
-}
-
-/// A request the caller must send now.
-#[derive(Debug)]
-pub struct Transmit {
-    /// Echo this back with the response or failure.
-    pub id: RequestId,
-    /// The request, without the `Authorization` header (the transport adds the key).
-    pub request: http::Request<Bytes>,
-    /// The rate tier to pace it in.
-    pub tier: Tier,
-    /// Its resend-safety class. The turn already applies the retry rules; a transport that also
-    /// retries must not resend non-idempotent kinds.
-    pub kind: RequestKind,
-}
-
-/// The status and `updatedAt` of an agent just before a follow-up, used to tell the previous
-/// turn's terminal state from the new turn's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot {
-    pub(crate) status: AgentStatus,
-    pub(crate) updated_at: crate::wire::Timestamp,
-}
-
-/// How the turn started.
-#[derive(Debug)]
-pub(crate) enum Origin {
-    Launch {
-        request: http::Request<Bytes>,
-    },
-    FollowUp {
-        request: http::Request<Bytes>,
-        prompt: Prompt,
-        prior: Snapshot,
-    },
-    Attach,
-}
-
-/// One turn of one agent, as a sans-IO state machine.
+/// One turn of one agent, as a sans-IO state machine: the caller owns the clock and the
+/// network, the turn owns every decision.
+///
+/// # Methods, by group
+///
+/// As quinn-proto's `Connection` sorts them:
+///
+/// - **constructors**: [`launch`](Self::launch), [`follow_up`](Self::follow_up),
+///   [`attach`](Self::attach);
+/// - **getters** (no effect): [`agent_id`](Self::agent_id), [`agent`](Self::agent),
+///   [`phase`](Self::phase), [`is_done`](Self::is_done);
+/// - **inputs**, what happened: [`handle_response`](Self::handle_response),
+///   [`handle_failure`](Self::handle_failure),
+///   [`handle_permanent_failure`](Self::handle_permanent_failure),
+///   [`handle_timeout`](Self::handle_timeout);
+/// - **commands**, what the caller wants: [`cancel`](Self::cancel);
+/// - **outputs**, what the turn wants: [`poll_transmit`](Self::poll_transmit),
+///   [`poll_event`](Self::poll_event), [`poll_timeout`](Self::poll_timeout).
+///
+/// # Drain order
+///
+/// After creating the turn, and after every input or command:
+///
+/// 1. drain [`poll_transmit`](Self::poll_transmit) until `None`, sending each request; its
+///    response or failure comes back later through an input, under the same [`RequestId`];
+/// 2. drain [`poll_event`](Self::poll_event) until `None`;
+/// 3. wait for a response or until [`poll_timeout`](Self::poll_timeout), then feed it back
+///    (the response, or [`handle_timeout`](Self::handle_timeout)) and start again at 1.
+///
+/// The turn is over when [`is_done`](Self::is_done); it has then emitted exactly one terminal
+/// [`Event`], always its last.
 #[derive(Debug)]
 pub struct Turn {
     cfg: Arc<TurnConfig>,
@@ -101,20 +89,22 @@ pub struct Turn {
     agent_id: Option<AgentId>,
     agent: Option<Agent>,
     status: Option<AgentStatus>,
-    phase: state::Phase,
-    main: Option<state::Slot>,
-    stop: Option<state::Slot>,
+    phase: Phase,
+    main: Option<Slot>,
+    stop: Option<Slot>,
     cancel_requested: bool,
     restop_when_active: bool,
     poll_clock: PollClock,
     poll_attempt: u32,
-    outage: outage::Outage,
+    outage: Outage,
     deadline_at: Option<Instant>,
     next_id: u64,
     events: VecDeque<Event>,
 }
 
 impl Turn {
+    // ---- constructors ----------------------------------------------------------------------
+
     /// Starts a turn that launches a new agent with `req`, after validating it.
     pub fn launch(
         req: LaunchRequest,
@@ -127,7 +117,7 @@ impl Turn {
             now,
             Origin::Launch { request },
             None,
-            state::Phase::Launching,
+            Phase::Launching,
         ))
     }
 
@@ -146,22 +136,12 @@ impl Turn {
         }
         let body = FollowUpRequest::new(prompt.clone());
         let request = crate::request::follow_up(&cfg.api_base, &agent.id, &body)?;
-        let prior = Snapshot {
-            status: agent.status.clone(),
-            updated_at: agent.updated_at.clone(),
+        let origin = Origin::FollowUp {
+            request,
+            prompt,
+            prior: Snapshot::of(&agent),
         };
-        let id = agent.id;
-        let mut turn = Turn::new(
-            cfg,
-            now,
-            Origin::FollowUp {
-                request,
-                prompt,
-                prior,
-            },
-            Some(id),
-            state::Phase::SendingFollowUp,
-        );
+        let mut turn = Turn::new(cfg, now, origin, Some(agent.id), Phase::SendingFollowUp);
         turn.status = Some(agent.status.clone());
         turn.agent = Some(agent);
         Ok(turn)
@@ -169,13 +149,7 @@ impl Turn {
 
     /// Waits on an agent launched elsewhere: polls it to a terminal state, then reports it.
     pub fn attach(agent_id: AgentId, cfg: Arc<TurnConfig>, now: Instant) -> Turn {
-        Turn::new(
-            cfg,
-            now,
-            Origin::Attach,
-            Some(agent_id),
-            state::Phase::Polling,
-        )
+        Turn::new(cfg, now, Origin::Attach, Some(agent_id), Phase::Polling)
     }
 
     fn new(
@@ -183,15 +157,15 @@ impl Turn {
         now: Instant,
         origin: Origin,
         agent_id: Option<AgentId>,
-        phase: state::Phase,
+        phase: Phase,
     ) -> Turn {
         let deadline = cfg.effective_deadline();
         let deadline_at = deadline.and_then(|d| now.checked_add(d));
         let poll_clock = PollClock::new(cfg.poll.clone().with_deadline(deadline), now);
         let first = match phase {
-            state::Phase::Launching => state::Op::Launch,
-            state::Phase::SendingFollowUp => state::Op::FollowUp,
-            _ => state::Op::GetAgent,
+            Phase::Launching => Op::Launch,
+            Phase::SendingFollowUp => Op::FollowUp,
+            _ => Op::GetAgent,
         };
         Turn {
             rng: Rng::seed(cfg.seed),
@@ -201,18 +175,20 @@ impl Turn {
             agent: None,
             status: None,
             phase,
-            main: Some(state::Slot::at(first, now)),
+            main: Some(Slot::at(first, now)),
             stop: None,
             cancel_requested: false,
             restop_when_active: false,
             poll_clock,
             poll_attempt: 0,
-            outage: outage::Outage::default(),
+            outage: Outage::default(),
             deadline_at,
             next_id: 0,
             events: VecDeque::new(),
         }
     }
+
+    // ---- getters ---------------------------------------------------------------------------
 
     /// The agent id, once known (always for follow-ups and attaches; after the 201 for launches).
     pub fn agent_id(&self) -> Option<AgentId> {
@@ -226,7 +202,7 @@ impl Turn {
 
     /// True once the terminal event has been queued.
     pub fn is_done(&self) -> bool {
-        matches!(self.phase, state::Phase::Done)
+        matches!(self.phase, Phase::Done)
     }
 
     /// Where the turn is in its lifecycle.
@@ -234,8 +210,16 @@ impl Turn {
         self.phase.public()
     }
 
+    // ---- inputs ----------------------------------------------------------------------------
+
     /// Feeds back the response to the request `id`. Responses to unknown or superseded ids
     /// are ignored. `wall_now` resolves HTTP-date `Retry-After` values.
+    ///
+    /// An error response is classified once: when the response carries an [`ApiError`] in its
+    /// extensions (a transport that already classified it, as `nomic-agent-transport` does,
+    /// leaves it there), that verdict is used as it is, completed with the body's message;
+    /// otherwise the turn classifies it. Either way the turn ends with that very value in
+    /// [`TurnError::Api`] when it is not retried.
     pub fn handle_response(
         &mut self,
         now: Instant,
@@ -243,14 +227,51 @@ impl Turn {
         id: RequestId,
         resp: http::Response<Bytes>,
     ) {
-        self.on_response(now, wall_now, id, resp);
+        let Some((which, slot)) = self.take_in_flight(id) else {
+            return;
+        };
+        let (mut parts, body) = resp.into_parts();
+        let class = match parts.extensions.remove::<ApiError>() {
+            Some(e) => Classification::Error(e.with_body(&body)),
+            None => {
+                let cfg = ClassifyConfig::new(self.cfg.retry.retry_after.clone());
+                classify(parts.status, &parts.headers, &body, wall_now, &cfg)
+            }
+        };
+        if let Classification::Error(e) = class {
+            let cause = Cause::of(&e);
+            let outcome = AttemptOutcome::Response(Classification::Error(e.clone()));
+            self.attempt_failed(now, which, slot, outcome, TurnError::Api(e), cause);
+            return;
+        }
+        if which == Which::Main {
+            self.outage.clear();
+        }
+        match slot.op {
+            Op::Launch => self.on_launched(now, &body),
+            Op::FollowUp => self.on_follow_up_accepted(now, &body),
+            Op::GetAgent => match crate::wire::decode_agent(&body) {
+                Ok(agent) => self.on_agent(now, agent),
+                Err(e) => self.broken_read(now, which, slot, e.to_string()),
+            },
+            Op::Conversation => match crate::wire::decode_conversation(&body) {
+                Ok(conv) => self.on_conversation(conv),
+                Err(e) => self.broken_read(now, which, slot, e.to_string()),
+            },
+            Op::Stop => self.on_stopped(now, &body),
+        }
     }
 
     /// Feeds back that request `id` got no response (a reset, a connect failure, a timeout:
     /// something a later attempt may cure). A poll that fails so is polled again until the
     /// deadline (see [`PollErrorPolicy`]).
     pub fn handle_failure(&mut self, now: Instant, id: RequestId, f: SendFailure) {
-        self.on_failure(now, id, f, true);
+        let Some((which, slot)) = self.take_in_flight(id) else {
+            return;
+        };
+        let outcome = AttemptOutcome::Failed(f);
+        let err = TurnError::Transport(f);
+        self.attempt_failed(now, which, slot, outcome, err, Some(Cause::NoResponse));
     }
 
     /// Feeds back that request `id` got no usable response and that sending it again cannot
@@ -258,26 +279,100 @@ impl Turn {
     /// over its size limit). Nothing is retried: the turn ends with
     /// [`TurnError::Transport`]`(f)`, or the launch or follow-up outcome error when `f` says
     /// it may have been received.
-    pub fn handle_permanent_failure(&mut self, now: Instant, id: RequestId, f: SendFailure) {
-        self.on_failure(now, id, f, false);
+    pub fn handle_permanent_failure(&mut self, _now: Instant, id: RequestId, f: SendFailure) {
+        let Some((which, slot)) = self.take_in_flight(id) else {
+            return;
+        };
+        let unknown = f.maybe_received() && slot.op.kind().is_non_idempotent();
+        self.gave_up(which, slot, unknown, TurnError::Transport(f));
     }
 
     /// Tells the turn that time has reached `now` (call it at [`poll_timeout`](Self::poll_timeout)).
+    ///
+    /// A status poll still unanswered at the deadline is abandoned (its late response is then
+    /// ignored): inside the follow-up window the conversation is read to confirm, otherwise
+    /// the turn ends with the deadline error.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.on_timeout(now);
+        if self.abandon_at().is_some_and(|at| now >= at) {
+            self.main = None;
+            match self.phase {
+                // The window ends at the deadline at the latest: confirm from the conversation.
+                Phase::AwaitingNewTurn { .. } => self.next_stale_poll(now),
+                _ => self.fail(self.deadline_error()),
+            }
+            return;
+        }
+        // Nothing is ever scheduled past the deadline; this guards that invariant.
+        if let (Some(deadline), Some(due)) = (self.deadline_at, self.main.and_then(|s| s.due()))
+            && now > deadline
+            && due > deadline
+        {
+            self.fail(self.deadline_error());
+        }
     }
+
+    // ---- commands --------------------------------------------------------------------------
 
     /// Asks for the agent to be stopped: a stop request is queued as soon as the agent id is
     /// known. A turn whose launch or follow-up was not yet sent ends with
     /// [`TurnError::Cancelled`]; otherwise the turn ends when the agent reports a terminal
     /// status (normally [`Event::Stopped`]).
     pub fn cancel(&mut self, now: Instant) {
-        self.on_cancel(now);
+        if self.is_done() || self.cancel_requested {
+            return;
+        }
+        self.cancel_requested = true;
+        match self.phase {
+            Phase::Launching | Phase::SendingFollowUp => {
+                if self.main.and_then(|s| s.due()).is_some() {
+                    // Not sent yet (or waiting to be resent after NotSent/429): nothing to stop.
+                    self.fail(TurnError::Cancelled);
+                }
+                // In flight: the stop goes out once the launch/follow-up is answered.
+            }
+            _ => self.request_stop(now),
+        }
     }
 
-    /// The next request to send, if one is due at `now`.
+    // ---- outputs ---------------------------------------------------------------------------
+
+    /// The next request to send, if one is due at `now`. The stop goes before the main
+    /// request.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
-        self.next_transmit(now)
+        if self.is_done() {
+            return None;
+        }
+        for which in [Which::Stop, Which::Main] {
+            let Some(slot) = self.slot(which) else {
+                continue;
+            };
+            if slot.due().is_none_or(|at| at > now) {
+                continue;
+            }
+            let Some(request) = self
+                .origin
+                .request(slot.op, &self.cfg.api_base, self.agent_id)
+            else {
+                // No agent id for an op that needs one: cannot happen by construction; drop it
+                // rather than send a wrong request.
+                self.set_slot(which, None);
+                continue;
+            };
+            let id = RequestId(self.next_id);
+            self.next_id += 1;
+            let sent = Slot {
+                when: When::InFlight(id, now),
+                ..slot
+            };
+            self.set_slot(which, Some(sent));
+            return Some(Transmit {
+                id,
+                request,
+                tier: slot.op.tier(),
+                kind: slot.op.kind(),
+            });
+        }
+        None
     }
 
     /// The next event, if any.
@@ -290,6 +385,14 @@ impl Turn {
     /// is then abandoned, so a slow or silent server cannot stretch the wait). `None` when it
     /// only waits for responses or is done.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_due()
+        if self.is_done() {
+            return None;
+        }
+        [self.main, self.stop]
+            .iter()
+            .flatten()
+            .filter_map(Slot::due)
+            .chain(self.abandon_at())
+            .min()
     }
 }

@@ -9,9 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::TurnError;
+use super::error::TurnError;
 use crate::policy::PolicyError;
 use crate::policy::backoff::Backoff;
+use crate::policy::classify::{ApiError, ErrorKind};
 use crate::rng::Rng;
 
 /// How long a turn keeps polling through errors a retry can cure (5xx, rate 429, resets,
@@ -72,6 +73,16 @@ pub(super) enum Cause {
 }
 
 impl Cause {
+    /// The cause when a later attempt may cure `e` (a rate 429 or a 5xx), with its
+    /// `Retry-After`; `None` for an error that waiting does not cure.
+    pub(super) fn of(e: &ApiError) -> Option<Cause> {
+        match e.kind() {
+            ErrorKind::RateLimited => Some(Cause::RateLimited(e.retry_after())),
+            ErrorKind::ServerError => Some(Cause::ServerError(e.retry_after())),
+            _ => None,
+        }
+    }
+
     fn hint(self) -> Option<Duration> {
         match self {
             Cause::RateLimited(h) | Cause::ServerError(h) => h,
@@ -180,11 +191,7 @@ mod tests {
     }
 
     fn e503() -> TurnError {
-        TurnError::Api {
-            status: 503,
-            code: None,
-            message: "down".into(),
-        }
+        TurnError::Api(ApiError::new(ErrorKind::ServerError, 503).with_message("down"))
     }
 
     fn exact() -> Backoff {
@@ -304,11 +311,11 @@ mod tests {
         let b = exact();
         let now = t0();
         let lim = limits(PollErrorPolicy::UntilDeadline, &b, now, Some(ms(2_000)));
-        let rate = TurnError::Api {
-            status: 429,
-            code: Some("rate_limited".into()),
-            message: "slow down".into(),
-        };
+        let rate = TurnError::Api(
+            ApiError::new(ErrorKind::RateLimited, 429)
+                .with_code("rate_limited")
+                .with_message("slow down"),
+        );
         let mut rng = Rng::seed(1);
         let day = Some(Duration::from_secs(86_400));
         let mut o = Outage::default();
@@ -333,11 +340,8 @@ mod tests {
         let start = t0();
         let lim = limits(PollErrorPolicy::UntilDeadline, &b, start, Some(ms(2_000)));
         let mut rng = Rng::seed(1);
-        let rate = TurnError::Api {
-            status: 429,
-            code: None,
-            message: "slow down".into(),
-        };
+        let rate =
+            TurnError::Api(ApiError::new(ErrorKind::RateLimited, 429).with_message("slow down"));
         for late in [ms(2_000), ms(9_000)] {
             for (cause, err) in [
                 (Cause::NoResponse, e503()),

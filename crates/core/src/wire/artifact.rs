@@ -115,7 +115,8 @@ impl ArtifactContent {
     /// The body decoded as a table (`{columns, rows}`). Numeric cells keep their exact text
     /// ([`TableNumber`]); nothing is rounded through `f64`.
     pub fn as_table(&self) -> Result<Table, DecodeError> {
-        from_json(&self.bytes, "table")
+        // Bare, as documented, or inside `{data: …}` like the JSON bodies around it.
+        from_json::<super::DataEnvelope<Table>>(&self.bytes, "table").map(|e| e.data)
     }
 }
 

@@ -1,9 +1,8 @@
 //! Decoding response bodies, with a typed error that never echoes the body.
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use super::{Agent, ApiErrorBody, ApiIssue, Conversation, DataEnvelope, FileHit, Page};
+use super::{Agent, Conversation, DataEnvelope, FileHit, Page};
 use super::{UploadedFile, Workflow};
 
 /// Longest reason kept in a [`DecodeError`]; serde messages can quote input, so they are cut.
@@ -87,72 +86,35 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     result.map_err(|e| DecodeError::from_json(what, &e))
 }
 
-/// Decodes `{data: Agent}` (launch, get, follow-up and stop responses).
+/// Decodes an agent (launch, get, follow-up and stop responses): the documented
+/// `{data: Agent}`, or the bare `Agent` of the pre-documentation API, with statuses in any case.
 pub fn decode_agent(body: &[u8]) -> Result<Agent, DecodeError> {
     from_json::<DataEnvelope<Agent>>(body, "agent").map(|e| e.data)
 }
 
-/// Decodes a page of agents, `{data: [Agent], nextCursor}`.
+/// Decodes a page of agents, `{data: [Agent], nextCursor}`, or a shape [`Page`] names.
 pub fn decode_agent_page(body: &[u8]) -> Result<Page<Agent>, DecodeError> {
     from_json(body, "agent page")
 }
 
 /// Decodes `{data: {messages: [...]}}`; a bare `{messages: [...]}` is accepted too.
 pub fn decode_conversation(body: &[u8]) -> Result<Conversation, DecodeError> {
-    decode_maybe_wrapped(body, "conversation", "messages")
+    from_json::<DataEnvelope<Conversation>>(body, "conversation").map(|e| e.data)
 }
 
 /// Decodes an upload response: a bare `UploadedFile`, or one inside `{data: …}`.
 pub fn decode_uploaded_file(body: &[u8]) -> Result<UploadedFile, DecodeError> {
-    decode_maybe_wrapped(body, "uploaded file", "id")
+    from_json::<DataEnvelope<UploadedFile>>(body, "uploaded file").map(|e| e.data)
 }
 
-/// Decodes a page of file search hits.
+/// Decodes a page of file search hits, in any shape [`Page`] names.
 pub fn decode_file_page(body: &[u8]) -> Result<Page<FileHit>, DecodeError> {
     from_json(body, "file page")
 }
 
-/// Decodes a page of workflows.
+/// Decodes a page of workflows, in any shape [`Page`] names.
 pub fn decode_workflow_page(body: &[u8]) -> Result<Page<Workflow>, DecodeError> {
     from_json(body, "workflow page")
-}
-
-/// Reads an error body. Returns `None` for anything that is not a JSON object with an `error`
-/// or `code` string (an HTML page from a proxy, an empty body, …). Malformed `issues` are
-/// dropped rather than losing the message.
-pub fn decode_error_body(body: &[u8]) -> Option<ApiErrorBody> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let obj = value.as_object()?;
-    let error = obj.get("error").and_then(Value::as_str);
-    let code = obj.get("code").and_then(Value::as_str);
-    if error.is_none() && code.is_none() {
-        return None;
-    }
-    let issues = obj
-        .get("issues")
-        .and_then(|v| serde_json::from_value::<Vec<ApiIssue>>(v.clone()).ok())
-        .unwrap_or_default();
-    Some(ApiErrorBody {
-        error: error.unwrap_or_default().to_owned(),
-        code: code.map(str::to_owned),
-        issues,
-    })
-}
-
-/// Decodes `T` either bare or inside `{data: T}`; `marker` is a key only a bare `T` has.
-fn decode_maybe_wrapped<T: DeserializeOwned>(
-    body: &[u8],
-    what: &'static str,
-    marker: &str,
-) -> Result<T, DecodeError> {
-    let value: Value = from_json(body, what)?;
-    let inner = match value {
-        Value::Object(mut obj) if !obj.contains_key(marker) && obj.contains_key("data") => {
-            obj.remove("data").unwrap_or(Value::Null)
-        }
-        other => other,
-    };
-    serde_json::from_value(inner).map_err(|e| DecodeError::from_json(what, &e))
 }
 
 #[cfg(test)]

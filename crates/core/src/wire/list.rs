@@ -1,26 +1,6 @@
-//! Envelopes and list queries.
-
-use serde::{Deserialize, Serialize};
+//! List queries.
 
 use super::{AgentStatus, WorkflowId};
-
-/// The `{data: …}` envelope most agent endpoints use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DataEnvelope<T> {
-    /// The payload.
-    pub data: T,
-}
-
-/// One page of a cursor-paginated list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Page<T> {
-    /// The items on this page.
-    pub data: Vec<T>,
-    /// The cursor of the next page; `None` on the last page.
-    #[serde(default)]
-    pub next_cursor: Option<String>,
-}
 
 /// Query parameters of `GET /agents`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

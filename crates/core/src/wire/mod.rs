@@ -43,11 +43,13 @@ mod agent;
 mod artifact;
 mod conversation;
 mod decode;
+mod envelope;
 mod error_body;
 mod files;
 mod ids;
 mod launch;
 mod list;
+mod page;
 mod prompt;
 mod status;
 mod str_de;
@@ -61,13 +63,15 @@ pub use artifact::{
 pub use conversation::{Conversation, Message, Role};
 pub use decode::{
     DecodeError, DecodeErrorKind, decode_agent, decode_agent_page, decode_conversation,
-    decode_error_body, decode_file_page, decode_uploaded_file, decode_workflow_page,
+    decode_file_page, decode_uploaded_file, decode_workflow_page,
 };
-pub use error_body::{ApiErrorBody, ApiIssue, PathSegment};
+pub use envelope::DataEnvelope;
+pub use error_body::{ApiErrorBody, ApiIssue, PathSegment, decode_error_body};
 pub use files::{FileHit, FileSearchQuery, UploadedFile};
 pub use ids::{AgentId, ArtifactId, FileId, InvalidId, ProjectId, WorkflowId};
 pub use launch::{FollowUpRequest, LaunchRequest};
-pub use list::{DataEnvelope, ListAgentsQuery, Page};
+pub use list::ListAgentsQuery;
+pub use page::Page;
 pub use prompt::{Image, MAX_IMAGE_BYTES, MAX_IMAGES, MediaType, Prompt};
 pub use status::AgentStatus;
 pub use timestamp::Timestamp;

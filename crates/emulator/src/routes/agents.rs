@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
-use serde_json::json;
 
+use super::shape::Shape;
 use super::{CREATED, parse_limit, path_uuid, query_pairs, query_uuid};
 use crate::http::json::read_json;
 use crate::http::{ApiError, RespBody, empty_response, json_response, raw_response};
@@ -37,7 +37,7 @@ pub(super) async fn launch(
     let agent = shared
         .lock()
         .launch(key, plan, now, &shared.public_origin)?;
-    Ok(json_response(CREATED, &json!({ "data": agent })))
+    Ok(json_response(CREATED, &Shape::of(shared).agent(agent)))
 }
 
 pub(super) fn list(
@@ -65,7 +65,10 @@ pub(super) fn list(
     let v = shared
         .lock()
         .list_agents(&key.user, &q, now, &shared.public_origin)?;
-    Ok(json_response(StatusCode::OK, &v))
+    Ok(json_response(
+        StatusCode::OK,
+        &Shape::of(shared).page(v, "agents"),
+    ))
 }
 
 pub(super) fn get(
@@ -78,7 +81,7 @@ pub(super) fn get(
     let a = shared
         .lock()
         .get_agent(&key.user, id, now, &shared.public_origin)?;
-    Ok(json_response(StatusCode::OK, &json!({ "data": a })))
+    Ok(json_response(StatusCode::OK, &Shape::of(shared).agent(a)))
 }
 
 pub(super) fn delete(
@@ -99,7 +102,7 @@ pub(super) fn conversation(
     let id = path_uuid(id, "id")?;
     let now = shared.clock.now_ms();
     let c = shared.lock().conversation(&key.user, id, now)?;
-    Ok(json_response(StatusCode::OK, &json!({ "data": c })))
+    Ok(json_response(StatusCode::OK, &Shape::of(shared).object(c)))
 }
 
 pub(super) fn artifact(
@@ -128,7 +131,10 @@ pub(super) async fn follow_up(
     let a = shared
         .lock()
         .follow_up(&key.user, id, prompt, now, &shared.public_origin)?;
-    Ok(json_response(StatusCode::ACCEPTED, &json!({ "data": a })))
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &Shape::of(shared).agent(a),
+    ))
 }
 
 pub(super) fn stop(
@@ -141,5 +147,5 @@ pub(super) fn stop(
     let a = shared
         .lock()
         .stop(&key.user, id, now, &shared.public_origin)?;
-    Ok(json_response(StatusCode::OK, &json!({ "data": a })))
+    Ok(json_response(StatusCode::OK, &Shape::of(shared).agent(a)))
 }

@@ -5,6 +5,7 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyStream;
 use hyper::body::Incoming;
 
+use super::shape::Shape;
 use super::{CREATED, parse_limit, query_pairs, query_uuid};
 use crate::http::{ApiError, RespBody, json_response};
 use crate::issue_path;
@@ -133,5 +134,8 @@ pub(super) fn search(
     let v = shared
         .lock()
         .search_files(&key.user, &query, limit, cursor, integration)?;
-    Ok(json_response(StatusCode::OK, &v))
+    Ok(json_response(
+        StatusCode::OK,
+        &Shape::of(shared).page(v, "files"),
+    ))
 }

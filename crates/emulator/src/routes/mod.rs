@@ -3,6 +3,7 @@
 
 mod agents;
 mod files;
+mod shape;
 mod workflows;
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};

@@ -3,6 +3,7 @@
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 
+use super::shape::Shape;
 use super::{parse_limit, query_pairs, query_uuid};
 use crate::http::{ApiError, RespBody, json_response};
 use crate::shared::Shared;
@@ -16,5 +17,8 @@ pub(super) fn list(
     let limit = parse_limit(get("limit"), 20, 100)?;
     let cursor = query_uuid(get("cursor"), "cursor")?;
     let v = shared.lock().list_workflows(limit, cursor)?;
-    Ok(json_response(StatusCode::OK, &v))
+    Ok(json_response(
+        StatusCode::OK,
+        &Shape::of(shared).page(v, "workflows"),
+    ))
 }

@@ -177,7 +177,7 @@ impl Dispatcher {
                 Ok(resp)
             });
             let (mut result, mut outcome) = match result {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     self.pacer.observe(&plan.meta, &resp);
                     let wall_now = self.wall_clock.now();
                     if body_needed(resp.status()) {
@@ -197,7 +197,7 @@ impl Dispatcher {
                         let (resp, outcome) = classified?;
                         (Ok(resp), outcome)
                     } else {
-                        let outcome = classify_head(&resp, wall_now, &self.retrier.classify);
+                        let outcome = classify_head(&mut resp, wall_now, &self.retrier.classify);
                         (Ok(resp), outcome)
                     }
                 }

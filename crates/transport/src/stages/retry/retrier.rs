@@ -29,8 +29,7 @@ impl Retrier {
         seed: u64,
         error_body_limit: u64,
     ) -> Retrier {
-        let mut classify = ClassifyConfig::default();
-        classify.retry_after = cfg.retry_after.clone();
+        let classify = ClassifyConfig::new(cfg.retry_after.clone());
         Retrier {
             cfg,
             classify,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use nomic_agent_core::policy::classify::Classification;
+use nomic_agent_core::policy::classify::ErrorKind;
 use nomic_agent_core::policy::retry::{AttemptOutcome, SendFailure};
 use tokio::time::Instant;
 
@@ -53,9 +53,9 @@ pub(crate) fn fits_deadline(now: Instant, wait: Duration, deadline: Instant) -> 
 pub(crate) fn scheduled_by_server(outcome: &AttemptOutcome) -> bool {
     matches!(
         outcome,
-        AttemptOutcome::Response(Classification::RateLimited {
-            retry_after: Some(_)
-        })
+        AttemptOutcome::Response(c)
+            if c.kind() == Some(ErrorKind::RateLimited)
+                && c.error().is_some_and(|e| e.retry_after().is_some())
     )
 }
 
@@ -90,7 +90,11 @@ mod tests {
 
     #[test]
     fn only_a_429_with_retry_after_is_exempt_from_the_budget() {
-        let rl = |ra| AttemptOutcome::Response(Classification::RateLimited { retry_after: ra });
+        use nomic_agent_core::policy::classify::{ApiError, Classification};
+        let rl = |ra| {
+            let e = ApiError::new(ErrorKind::RateLimited, 429).with_retry_after(ra);
+            AttemptOutcome::Response(Classification::Error(e))
+        };
         assert!(scheduled_by_server(&rl(Some(Duration::from_secs(2)))));
         assert!(!scheduled_by_server(&rl(None)));
         assert!(!scheduled_by_server(&AttemptOutcome::Failed(
