@@ -32,6 +32,10 @@ mod session;
 #[path = "../../crates/sdk/examples/fleet.rs"]
 mod fleet;
 
+#[allow(dead_code)]
+#[path = "../../crates/sdk/examples/ticket_two_process.rs"]
+mod ticket_two_process;
+
 use nomic_agent_tests::{SCALE, Wire, client, config, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,6 +65,12 @@ async fn every_example_runs_against_the_emulator() {
     assert_eq!(starts, ["Launched", "Launched", "FollowedUp", "FollowedUp"]);
 
     assert_eq!(fleet::run(&c, 8).await.unwrap(), 8);
+
+    // The waiting half on another client, as another process would.
+    let answer = ticket_two_process::run(&c, &client(&emu, SCALE))
+        .await
+        .unwrap();
+    assert!(answer.contains("overdue?"), "{answer}");
     assert_eq!(emu.counters().too_many_requests_sent, 0);
     emu.shutdown().await;
 }

@@ -87,8 +87,9 @@ pub enum Command {
     Run(RunArgs),
     /// Send a follow-up prompt to a finished, failed or stopped agent and wait for the answer.
     Followup(FollowupArgs),
-    /// Wait for an agent's current turn to end and print its outcome.
-    Wait(AgentArg),
+    /// Wait for an agent's current turn (or, with --ticket, one given turn) to end and print
+    /// its outcome.
+    Wait(WaitArgs),
     /// Print an agent as the API returns it.
     Status(AgentArg),
     /// Print an agent's conversation.
@@ -141,7 +142,7 @@ pub struct RunArgs {
     /// Scope the agent to a project.
     #[arg(long, value_name = "UUID")]
     pub project: Option<String>,
-    /// Print the agent as launched and return without waiting.
+    /// Print the agent as launched, and the turn's ticket, and return without waiting.
     #[arg(long)]
     pub no_wait: bool,
 }
@@ -156,9 +157,21 @@ pub struct FollowupArgs {
     /// Attach an image inline (up to 4).
     #[arg(long = "image", value_name = "PATH")]
     pub images: Vec<PathBuf>,
-    /// Return once the follow-up is accepted, without waiting.
+    /// Return once the new turn is visible, printing its ticket, without waiting for it.
     #[arg(long)]
     pub no_wait: bool,
+}
+
+/// `wait`: an agent id, or the ticket of one turn.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The agent id (waits for its current turn).
+    #[arg(required_unless_present = "ticket", conflicts_with = "ticket")]
+    pub agent_id: Option<String>,
+    /// Wait for the turn this ticket names (printed by `run --no-wait` and
+    /// `followup --no-wait`): never the previous turn's answer, from any process.
+    #[arg(long, value_name = "TICKET")]
+    pub ticket: Option<String>,
 }
 
 /// A command that takes one agent id.

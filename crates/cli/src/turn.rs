@@ -25,6 +25,9 @@ pub struct TurnDoc {
     pub artifacts: Vec<ArtifactDoc>,
     /// The Platform UI deep link.
     pub url: String,
+    /// With `--no-wait`: the turn's ticket, for `wait --ticket` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
 }
 
 /// One artifact in a [`TurnDoc`].
@@ -61,6 +64,7 @@ impl TurnDoc {
                 })
                 .collect(),
             url,
+            ticket: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use futures_core::Stream;
-use nomic_agent_core::turn::{Event, Turn, TurnStartError};
+use nomic_agent_core::turn::{Event, Ticket, Turn, TurnStartError};
 use nomic_agent_core::validate::validate_against_workflow;
 use nomic_agent_core::wire::{
     self, AgentId, AgentStatus, ArtifactMeta, Conversation, LaunchRequest, Prompt, WorkflowId,
@@ -133,8 +133,43 @@ impl Client {
     }
 
     /// A handle on an agent launched elsewhere (nothing is sent until it is used).
+    ///
+    /// Its [`wait`](Agent::wait) waits on the latest turn this client issued for the agent
+    /// (race-safely, as [`resume`](Client::resume) does), or, when this client issued none,
+    /// on the agent's current turn as the server shows it. A turn sent by **another** client
+    /// or process is unknown here: right after its follow-up, the server may still show the
+    /// previous turn's `finished`, so wait on that turn's [`Ticket`] with
+    /// [`resume`](Client::resume) instead.
     pub fn agent(&self, id: AgentId) -> Agent {
         Agent::attach(self.clone(), id)
+    }
+
+    /// A handle on the turn `ticket` names (from [`Agent::ticket`], in any process): its
+    /// [`wait`](Agent::wait) and [`watch`](Agent::watch) are exactly as race-safe as the
+    /// sending handle's — the previous turn's answer is never reported, however long the
+    /// server keeps showing it. Nothing is sent until the handle is used.
+    ///
+    /// Fails with [`Error::Ticket`] when the ticket names another API origin than this
+    /// client's.
+    ///
+    /// ```no_run
+    /// # async fn f(client: nomic_agent::Client, text: &str) -> Result<(), nomic_agent::Error> {
+    /// let ticket: nomic_agent::Ticket = text.parse()?;
+    /// let outcome = client.resume(&ticket)?.wait().await?;
+    /// println!("{}", outcome.answer.unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub fn resume(&self, ticket: &Ticket) -> Result<Agent, Error> {
+        let cfg = Arc::clone(&self.inner.turn_cfg);
+        let turn = Turn::resume(ticket, cfg, driver::now(), std::time::SystemTime::now())?;
+        self.inner.record_ticket(ticket);
+        let a = Agent::attach(self.clone(), ticket.agent_id());
+        a.set_ticket(Some(ticket.clone()));
+        a.state
+            .try_lock()
+            .expect("a new handle is not shared yet")
+            .pending = Some(Pending::new(turn));
+        Ok(a)
     }
 
     /// Sends a follow-up to a terminal agent, race-safely; see [`Agent::follow_up`].
@@ -163,6 +198,8 @@ pub struct Agent {
     id: AgentId,
     state: Arc<Mutex<State>>,
     cancel: Arc<CancelSignal>,
+    /// The latest turn's ticket (a plain lock: read without waiting for a turn in progress).
+    ticket: Arc<std::sync::Mutex<Option<Ticket>>>,
 }
 
 impl fmt::Debug for Agent {
@@ -180,16 +217,55 @@ impl Agent {
             id,
             state: Arc::default(),
             cancel: Arc::default(),
+            ticket: Arc::default(),
         }
     }
 
     pub(crate) fn with_pending(client: Client, agent: wire::Agent, pending: Pending) -> Agent {
         let a = Agent::attach(client, agent.id);
+        a.issued(&pending);
         a.state
             .try_lock()
             .expect("a new handle is not shared yet")
             .pending = Some(pending);
         a
+    }
+
+    /// The ticket of this handle's latest turn (its launch or its latest follow-up, once the
+    /// server accepted it, or the ticket it was resumed from); `None` for an id-only handle
+    /// that sent nothing. Send it anywhere (`to_string()`) and wait on that turn with
+    /// [`Client::resume`].
+    pub fn ticket(&self) -> Option<Ticket> {
+        self.ticket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_ticket(&self, ticket: Option<Ticket>) {
+        *self.ticket.lock().unwrap_or_else(|p| p.into_inner()) = ticket;
+    }
+
+    /// Records the ticket of a turn this handle just had accepted, here and client-wide.
+    fn issued(&self, pending: &Pending) {
+        if let Some(t) = pending.turn.ticket() {
+            self.client.inner.record_ticket(t);
+            self.set_ticket(Some(t.clone()));
+        }
+    }
+
+    /// The turn an idle handle waits on: the latest one this client issued for the agent,
+    /// else the agent's current one.
+    fn idle_turn(&self) -> Turn {
+        let cfg = Arc::clone(&self.client.inner.turn_cfg);
+        let now = driver::now();
+        self.client
+            .inner
+            .latest_ticket(&self.id)
+            .and_then(|t| {
+                Turn::resume(&t, Arc::clone(&cfg), now, std::time::SystemTime::now()).ok()
+            })
+            .unwrap_or_else(|| Turn::attach(self.id, cfg, now))
     }
 
     /// The agent id.
@@ -229,10 +305,9 @@ impl Agent {
             return Ok(done);
         }
         let id = self.id;
-        let cfg = Arc::clone(&self.client.inner.turn_cfg);
         let p = st
             .pending
-            .get_or_insert_with(|| Pending::new(Turn::attach(id, cfg, driver::now())));
+            .get_or_insert_with(|| Pending::new(self.idle_turn()));
         let r = driver::drive(
             &self.client.inner,
             p,
@@ -266,10 +341,9 @@ impl Agent {
                 return None;
             }
             let id = agent.id;
-            let cfg = Arc::clone(&agent.client.inner.turn_cfg);
             let p = st
                 .pending
-                .get_or_insert_with(|| Pending::new(Turn::attach(id, cfg, driver::now())));
+                .get_or_insert_with(|| Pending::new(agent.idle_turn()));
             let mut completed = None;
             let r = driver::drive(
                 &agent.client.inner,
@@ -361,7 +435,10 @@ impl Agent {
         })?;
         let p = st.pending.insert(Pending::new(turn));
         match driver::drive_until_started(&self.client.inner, p).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.issued(p);
+                Ok(())
+            }
             Err(e) => {
                 st.pending = None;
                 Err(e)

@@ -178,6 +178,10 @@ pub enum Error {
     /// The operation was cancelled before the agent existed.
     #[error("cancelled before the agent existed")]
     Cancelled,
+    /// A turn ticket could not be used: malformed, from another version, or for another
+    /// API origin than this client's.
+    #[error(transparent)]
+    Ticket(#[from] nomic_agent_core::turn::TicketError),
     /// A bug in the SDK (a state it should never reach); please report it.
     #[error("internal error: {message}")]
     Internal {

@@ -87,7 +87,7 @@ pub use nomic_agent_core::policy::poll::PollSchedule;
 pub use nomic_agent_core::policy::retry::RetryConfig;
 pub use nomic_agent_core::policy::retry_after::RetryAfterPolicy;
 pub use nomic_agent_core::rng::Rng;
-pub use nomic_agent_core::turn::PollErrorPolicy;
+pub use nomic_agent_core::turn::{PollErrorPolicy, Ticket, TicketError};
 pub use nomic_agent_core::validate::{InvalidRequest, Problem, ProblemKind};
 pub use nomic_agent_core::wire::{
     AgentFile, AgentId, AgentStatus, ApiErrorBody, ApiIssue, ArtifactContent, ArtifactId,

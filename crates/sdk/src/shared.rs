@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use nomic_agent_core::policy::retry::RetryConfig;
 use nomic_agent_core::request::ApiBase;
-use nomic_agent_core::turn::TurnConfig;
+use nomic_agent_core::turn::{Ticket, TurnConfig};
 use nomic_agent_core::wire::{AgentId, Workflow, WorkflowId};
 use nomic_agent_transport::{OutcomeUnknown, Transport};
 
@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     /// The client's retry rules, for the requests the SDK resends itself (path uploads).
     pub(crate) retry: RetryConfig,
     workflows: Mutex<HashMap<WorkflowId, Workflow>>,
+    /// The latest turn ticket this client issued (or resumed) per agent, so an id-only
+    /// handle waits on that turn rather than taking a stale `finished` for it.
+    tickets: Mutex<HashMap<AgentId, Ticket>>,
     seeds: AtomicU64,
 }
 
@@ -46,6 +49,7 @@ impl Shared {
             turn_cfg,
             retry,
             workflows: Mutex::new(HashMap::new()),
+            tickets: Mutex::new(HashMap::new()),
             seeds: AtomicU64::new(seed),
         }
     }
@@ -74,6 +78,18 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
             .cloned()
+    }
+
+    /// Records `ticket` as the latest turn of its agent known to this client.
+    pub(crate) fn record_ticket(&self, ticket: &Ticket) {
+        let mut map = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        map.insert(ticket.agent_id(), ticket.clone());
+    }
+
+    /// The latest turn of `id` this client knows of, if any.
+    pub(crate) fn latest_ticket(&self, id: &AgentId) -> Option<Ticket> {
+        let map = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id).cloned()
     }
 
     /// Sends a buffered request; any non-2xx becomes the matching [`Error`].

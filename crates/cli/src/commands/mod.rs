@@ -54,7 +54,7 @@ pub async fn dispatch(cli: Cli, console: Console) -> Result<Exit, CliError> {
     let result = match cli.command {
         Command::Run(a) => run::run(&ctx, a).await,
         Command::Followup(a) => run::followup(&ctx, a).await,
-        Command::Wait(a) => run::wait(&ctx, &a.agent_id).await,
+        Command::Wait(a) => run::wait(&ctx, a).await,
         Command::Status(a) => agents::status(&ctx, &a.agent_id).await,
         Command::Conversation(a) => agents::conversation(&ctx, &a.agent_id).await,
         Command::Answer(a) => agents::answer(&ctx, &a.agent_id).await,

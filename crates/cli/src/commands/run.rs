@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use futures_util::StreamExt;
 
-use nomic_agent::{AgentId, FileId, Image, ImageExt, LaunchRequest, Prompt};
+use nomic_agent::{AgentId, FileId, Image, ImageExt, LaunchRequest, Prompt, Ticket};
 use nomic_agent_core::validate::{validate_against_workflow, validate_follow_up, validate_launch};
 use nomic_agent_core::wire::{FollowUpRequest, MAX_IMAGES};
 
 use super::Ctx;
-use crate::args::{FollowupArgs, RunArgs};
+use crate::args::{FollowupArgs, RunArgs, WaitArgs};
 use crate::exit::{CliError, Exit};
 use crate::inputs::{self, SlotSource};
 use crate::turn::{self, TurnDoc};
@@ -138,13 +138,21 @@ async fn upload_all(
     Ok((uploaded, slot_ids))
 }
 
-/// `--no-wait`: the agent as the server shows it now; the id alone on stdout in human mode.
+/// `--no-wait`: the agent as the server shows it now and the turn's ticket; the id alone on
+/// stdout in human mode, a ready-to-paste `wait --ticket` line on stderr.
 async fn print_current(ctx: &Ctx, agent: &nomic_agent::Agent) -> Result<Exit, CliError> {
     let info = agent.get().await?;
     let url = turn::url_of(agent, &info);
-    ctx.console
-        .document(&TurnDoc::from_agent(&info, None, url.clone()))?;
+    let ticket = agent.ticket().map(|t| t.to_string());
+    let mut doc = TurnDoc::from_agent(&info, None, url.clone());
+    doc.ticket = ticket.clone();
+    ctx.console.document(&doc)?;
     ctx.console.note(&format!("status {}: {url}", info.status));
+    if let Some(t) = ticket {
+        ctx.console.note(&format!(
+            "wait for this turn with: nomic-agent wait --ticket {t}"
+        ));
+    }
     ctx.console.out(&agent.id().to_string());
     Ok(Exit::Success)
 }
@@ -171,10 +179,21 @@ pub async fn followup(ctx: &Ctx, a: FollowupArgs) -> Result<Exit, CliError> {
     turn::report(&agent, &outcome, &ctx.console, &ctx.artifacts_dir).await
 }
 
-/// `wait`: attach to an agent and wait for its current turn.
-pub async fn wait(ctx: &Ctx, raw_id: &str) -> Result<Exit, CliError> {
-    let id: AgentId = inputs::id("agent id", raw_id)?;
-    let agent = ctx.client().agent(id);
+/// `wait`: wait for the turn a `--ticket` names, or attach to an agent and wait for its
+/// current turn.
+pub async fn wait(ctx: &Ctx, a: WaitArgs) -> Result<Exit, CliError> {
+    let agent = match (a.ticket, a.agent_id) {
+        (Some(raw), _) => {
+            let ticket: Ticket = raw
+                .parse()
+                .map_err(|e| CliError::usage(format!("--ticket: {e}")))?;
+            ctx.client()
+                .resume(&ticket)
+                .map_err(|e| CliError::usage(format!("--ticket: {e}")))?
+        }
+        (None, Some(raw_id)) => ctx.client().agent(inputs::id("agent id", &raw_id)?),
+        (None, None) => return Err(CliError::usage("give an agent id or --ticket")),
+    };
     let outcome = turn::wait_shown(&agent, &ctx.console).await?;
     turn::report(&agent, &outcome, &ctx.console, &ctx.artifacts_dir).await
 }

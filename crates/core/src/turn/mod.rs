@@ -8,6 +8,8 @@
 //! - `origin.rs`: how the turn started, and the request each operation builds;
 //! - `race.rs`: the follow-up race's pure rules (the snapshot taken before a follow-up, the
 //!   freshness test, the stale window), described in `docs/lifecycle.md`;
+//! - `ticket.rs`: [`Ticket`], a turn named so another process can wait on it with the same
+//!   rules ([`Turn::ticket`], [`Turn::resume`]);
 //! - `outage.rs`: a poll that fails with an error a retry can cure does not end the turn: it
 //!   is polled again with backoff until the deadline ([`PollErrorPolicy`]);
 //! - `transitions.rs` and `failures.rs`: the private steps the inputs take (an agent observed,
@@ -22,6 +24,7 @@ mod outage;
 mod phase;
 mod race;
 mod slot;
+mod ticket;
 mod transitions;
 mod transmit;
 
@@ -36,6 +39,7 @@ pub use error::{TurnError, TurnStartError};
 pub use event::Event;
 pub use outage::PollErrorPolicy;
 pub use phase::TurnPhase;
+pub use ticket::{Ticket, TicketError};
 pub use transmit::{RequestId, Transmit};
 
 use self::origin::Origin;
@@ -58,8 +62,9 @@ use crate::wire::{Agent, AgentId, AgentStatus, FollowUpRequest, LaunchRequest, P
 /// As quinn-proto's `Connection` sorts them:
 ///
 /// - **constructors**: [`launch`](Self::launch), [`follow_up`](Self::follow_up),
-///   [`attach`](Self::attach);
+///   [`attach`](Self::attach), [`resume`](Self::resume);
 /// - **getters** (no effect): [`agent_id`](Self::agent_id), [`agent`](Self::agent),
+///   [`ticket`](Self::ticket),
 ///   [`phase`](Self::phase), [`is_done`](Self::is_done);
 /// - **inputs**, what happened: [`handle_response`](Self::handle_response),
 ///   [`handle_failure`](Self::handle_failure),
@@ -100,6 +105,7 @@ pub struct Turn {
     deadline_at: Option<Instant>,
     next_id: u64,
     events: VecDeque<Event>,
+    ticket: Option<Ticket>,
 }
 
 impl Turn {
@@ -152,6 +158,51 @@ impl Turn {
         Turn::new(cfg, now, Origin::Attach, Some(agent_id), Phase::Polling)
     }
 
+    /// Waits on the turn a [`Ticket`] names, sent by another turn (in this process or
+    /// another), exactly as race-safely as that turn: for a follow-up, the stale window
+    /// continues from when the server accepted it (`wall_now` against the ticket's send time;
+    /// a clock behind the sender's gives the whole window), the previous turn's state is never
+    /// taken for this one's, and only the answer to the ticket's prompt is reported. A launch's
+    /// ticket waits like [`attach`](Self::attach).
+    ///
+    /// Fails with [`TicketError::ForeignOrigin`] when the ticket names another API origin than
+    /// `cfg.api_base`.
+    pub fn resume(
+        ticket: &Ticket,
+        cfg: Arc<TurnConfig>,
+        now: Instant,
+        wall_now: SystemTime,
+    ) -> Result<Turn, TicketError> {
+        if ticket.origin() != cfg.api_base.origin() {
+            return Err(TicketError::ForeignOrigin {
+                ticket: ticket.origin().to_owned(),
+                client: cfg.api_base.origin().to_owned(),
+            });
+        }
+        let id = ticket.agent_id();
+        let ticket::Kind::FollowUp { prior, prompt_fp } = ticket.kind() else {
+            let mut turn = Turn::attach(id, cfg, now);
+            turn.ticket = Some(ticket.clone());
+            return Ok(turn);
+        };
+        let origin = Origin::Resumed {
+            prompt_fp: *prompt_fp,
+            prior: prior.clone(),
+        };
+        let window = cfg.followup_window;
+        let mut turn = Turn::new(cfg, now, origin, Some(id), Phase::Polling);
+        let elapsed = ticket::unix_ms(wall_now).saturating_sub(ticket.sent_at_ms());
+        let left = window.saturating_sub(std::time::Duration::from_millis(elapsed));
+        let (window_end, deadline_bound) = race::window_end(now, left, turn.deadline_at);
+        turn.phase = Phase::AwaitingNewTurn {
+            window_end,
+            deadline_bound,
+        };
+        turn.status = Some(prior.status.clone());
+        turn.ticket = Some(ticket.clone());
+        Ok(turn)
+    }
+
     fn new(
         cfg: Arc<TurnConfig>,
         now: Instant,
@@ -185,6 +236,7 @@ impl Turn {
             deadline_at,
             next_id: 0,
             events: VecDeque::new(),
+            ticket: None,
         }
     }
 
@@ -198,6 +250,13 @@ impl Turn {
     /// The agent as last seen.
     pub fn agent(&self) -> Option<&Agent> {
         self.agent.as_ref()
+    }
+
+    /// The ticket naming this turn, once the server accepted it (the launch's 201, the
+    /// follow-up's 202), or the ticket it was resumed from. Give it to
+    /// [`resume`](Self::resume) in another process to wait on this very turn.
+    pub fn ticket(&self) -> Option<&Ticket> {
+        self.ticket.as_ref()
     }
 
     /// True once the terminal event has been queued.
@@ -248,8 +307,14 @@ impl Turn {
             self.outage.clear();
         }
         match slot.op {
-            Op::Launch => self.on_launched(now, &body),
-            Op::FollowUp => self.on_follow_up_accepted(now, &body),
+            Op::Launch => {
+                self.on_launched(now, &body);
+                self.issue_ticket(wall_now);
+            }
+            Op::FollowUp => {
+                self.on_follow_up_accepted(now, &body);
+                self.issue_ticket(wall_now);
+            }
             Op::GetAgent => match crate::wire::decode_agent(&body) {
                 Ok(agent) => self.on_agent(now, agent),
                 Err(e) => self.broken_read(now, which, slot, e.to_string()),

@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::race::Snapshot;
+use super::race::{self, Snapshot};
 use super::slot::Op;
 use crate::request::ApiBase;
-use crate::wire::{AgentId, Prompt};
+use crate::wire::{AgentId, Conversation, Prompt};
 
 /// How the turn started.
 #[derive(Debug)]
@@ -20,6 +20,12 @@ pub(super) enum Origin {
         prior: Snapshot,
     },
     Attach,
+    /// A follow-up sent elsewhere, waited on from its ticket: no request of its own, the same
+    /// race rules as [`Origin::FollowUp`] (the prompt known by its fingerprint only).
+    Resumed {
+        prompt_fp: u64,
+        prior: Snapshot,
+    },
 }
 
 impl Origin {
@@ -43,18 +49,20 @@ impl Origin {
         }
     }
 
-    /// The follow-up's prompt text: the turn's answer must follow it.
-    pub(super) fn prompt(&self) -> Option<&str> {
+    /// The answer this turn reports from `conv`: for a follow-up (sent here or resumed), only
+    /// the answer to its own prompt, so the previous turn's answer cannot leak through.
+    pub(super) fn answer(&self, conv: &Conversation) -> Option<String> {
         match self {
-            Origin::FollowUp { prompt, .. } => Some(&prompt.text),
-            _ => None,
+            Origin::FollowUp { prompt, .. } => race::answered(conv, &prompt.text),
+            Origin::Resumed { prompt_fp, .. } => race::answered_fp(conv, *prompt_fp),
+            Origin::Launch { .. } | Origin::Attach => crate::answer::final_answer(conv),
         }
     }
 
     /// The state recorded before a follow-up.
     pub(super) fn prior(&self) -> Option<&Snapshot> {
         match self {
-            Origin::FollowUp { prior, .. } => Some(prior),
+            Origin::FollowUp { prior, .. } | Origin::Resumed { prior, .. } => Some(prior),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::answer::AnswerCheck;
-use crate::wire::{Agent, AgentStatus, Conversation, Timestamp};
+use crate::wire::{Agent, AgentStatus, Conversation, Role, Timestamp};
 
 /// The status and `updatedAt` of an agent just before a follow-up, used to tell the previous
 /// turn's terminal state from the new turn's.
@@ -25,11 +25,39 @@ impl Snapshot {
 }
 
 /// The stale-window test: the agent shows the new turn once it is active, its status changed,
-/// or its `updatedAt` moved.
+/// or its `updatedAt` moved forward. An `updatedAt` older than the snapshot's is a lagging
+/// read of the previous turn, not the new one (when either does not parse, any change counts).
 pub(super) fn is_fresh(prior: &Snapshot, agent: &Agent) -> bool {
-    agent.status.is_active()
-        || agent.status != prior.status
-        || agent.updated_at.differs_from(&prior.updated_at)
+    agent.status.is_active() || agent.status != prior.status || moved_forward(prior, agent)
+}
+
+fn moved_forward(prior: &Snapshot, agent: &Agent) -> bool {
+    match (
+        agent.updated_at.unix_millis(),
+        prior.updated_at.unix_millis(),
+    ) {
+        (Some(now), Some(before)) => now > before,
+        _ => agent.updated_at.differs_from(&prior.updated_at),
+    }
+}
+
+/// A 64-bit FNV-1a fingerprint of a prompt, trimmed as [`answered`] compares it: what a ticket
+/// carries instead of the prompt text.
+pub(super) fn fingerprint(prompt: &str) -> u64 {
+    prompt.trim().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The answer to the prompt whose [`fingerprint`] is `fp`, only if it is the last user row and
+/// an answer follows it.
+pub(super) fn answered_fp(conv: &Conversation, fp: u64) -> Option<String> {
+    let last_user = conv.messages.iter().rev().find(|m| m.role == Role::User)?;
+    if fingerprint(&last_user.text) != fp {
+        return None;
+    }
+    // Our prompt is the last user row, so the final answer is the answer after it.
+    crate::answer::final_answer(conv)
 }
 
 /// When the stale window that opens at `now` closes, and whether the deadline cut it short.
@@ -97,6 +125,12 @@ mod tests {
             &prior,
             &agent(AgentStatus::Finished, "2026-04-25T12:00:00.001Z")
         ));
+        // An older updatedAt is a lagging read of the previous turn.
+        assert!(!is_fresh(
+            &prior,
+            &agent(AgentStatus::Finished, "2026-04-25T11:59:59.999Z")
+        ));
+        assert!(is_fresh(&prior, &agent(AgentStatus::Finished, "garbled")));
     }
 
     #[allow(clippy::disallowed_methods)] // one base instant; only offsets matter

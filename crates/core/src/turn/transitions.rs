@@ -2,14 +2,16 @@
 //! follow-up accepted, an agent or a conversation read, a stop acknowledged; and the
 //! bookkeeping they share (slots, observations, the end of the turn).
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use super::Turn;
 use super::error::TurnError;
 use super::event::Event;
+use super::origin::Origin;
 use super::phase::Phase;
 use super::race;
 use super::slot::{Op, Slot, When, Which};
+use super::ticket::{self, Ticket};
 use super::transmit::RequestId;
 use crate::wire::{Agent, AgentStatus, Conversation, Role};
 
@@ -108,7 +110,15 @@ impl Turn {
                 }
             }
             Phase::Polling => {
-                self.observe(now, agent);
+                // Once the new turn was seen, a read showing the previous turn's state again is
+                // a lagging replica: it must not conclude the turn.
+                if self
+                    .origin
+                    .prior()
+                    .is_none_or(|prior| race::is_fresh(prior, &agent))
+                {
+                    self.observe(now, agent);
+                }
                 self.advance_polling(now);
             }
             _ => {}
@@ -122,20 +132,16 @@ impl Turn {
             ));
             return;
         };
-        let prompt = self.origin.prompt().map(str::to_owned);
         match self.phase {
-            Phase::Confirming { deadline_bound } => {
-                let answer = prompt.as_deref().and_then(|p| race::answered(&conv, p));
-                match answer {
-                    Some(answer) => self.finish(Event::Finished {
-                        agent,
-                        answer: Some(answer),
-                        conversation: conv,
-                    }),
-                    None if deadline_bound => self.fail(TurnError::DeadlineExceeded),
-                    None => self.fail(TurnError::StaleAfterFollowUp),
-                }
-            }
+            Phase::Confirming { deadline_bound } => match self.origin.answer(&conv) {
+                Some(answer) => self.finish(Event::Finished {
+                    agent,
+                    answer: Some(answer),
+                    conversation: conv,
+                }),
+                None if deadline_bound => self.fail(TurnError::DeadlineExceeded),
+                None => self.fail(TurnError::StaleAfterFollowUp),
+            },
             Phase::Concluding => {
                 let event = match agent.status {
                     AgentStatus::Failed => {
@@ -144,12 +150,7 @@ impl Turn {
                     }
                     AgentStatus::Stopped => Event::Stopped { agent },
                     _ => {
-                        // A follow-up turn only ever reports the answer to its own prompt, so the
-                        // previous turn's answer cannot leak through.
-                        let answer = match prompt.as_deref() {
-                            Some(p) => race::answered(&conv, p),
-                            None => crate::answer::final_answer(&conv),
-                        };
+                        let answer = self.origin.answer(&conv);
                         Event::Finished {
                             agent,
                             answer,
@@ -191,6 +192,27 @@ impl Turn {
         {
             slot.when = When::At(soon);
         }
+    }
+
+    /// Names the turn once the server accepted it (`wall_now` is the send time a resumed
+    /// turn counts its stale window from).
+    pub(super) fn issue_ticket(&mut self, wall_now: SystemTime) {
+        let (Some(id), None) = (self.agent_id, &self.ticket) else {
+            return;
+        };
+        let origin = self.cfg.api_base.origin();
+        let sent = ticket::unix_ms(wall_now);
+        self.ticket = match &self.origin {
+            Origin::Launch { .. } => Some(Ticket::launch(id, origin, sent)),
+            Origin::FollowUp { prompt, prior, .. } => Some(Ticket::follow_up(
+                id,
+                origin,
+                sent,
+                prior.clone(),
+                &prompt.text,
+            )),
+            Origin::Attach | Origin::Resumed { .. } => None,
+        };
     }
 
     // ---- shared steps ----------------------------------------------------------------------
