@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 use crate::client::{Client, WorkflowInput};
 use crate::driver::{self, CancelSignal, Pending, turn_error};
 use crate::error::Error;
+use crate::turns;
 
 /// How a turn ended: the terminal status, this turn's answer and the artifacts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -99,7 +100,7 @@ impl Client {
             validate_against_workflow(&req, &wf)?;
         }
         let now = tokio::time::Instant::now().into_std();
-        let turn = Turn::launch(req, Arc::clone(&self.inner.turn_cfg), now)?;
+        let turn = turns::launch(&self.inner, req, now)?;
         let mut pending = driver::Pending::new(turn);
         let agent = driver::drive_until_started(&self.inner, &mut pending).await?;
         Ok(Agent::with_pending(self.clone(), agent, pending))
@@ -160,8 +161,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn resume(&self, ticket: &Ticket) -> Result<Agent, Error> {
-        let cfg = Arc::clone(&self.inner.turn_cfg);
-        let turn = Turn::resume(ticket, cfg, driver::now(), std::time::SystemTime::now())?;
+        let turn = turns::resume(&self.inner, ticket, driver::now())?;
         self.inner.record_ticket(ticket);
         let a = Agent::attach(self.clone(), ticket.agent_id());
         a.set_ticket(Some(ticket.clone()));
@@ -257,15 +257,12 @@ impl Agent {
     /// The turn an idle handle waits on: the latest one this client issued for the agent,
     /// else the agent's current one.
     fn idle_turn(&self) -> Turn {
-        let cfg = Arc::clone(&self.client.inner.turn_cfg);
+        let shared = &self.client.inner;
         let now = driver::now();
-        self.client
-            .inner
+        shared
             .latest_ticket(&self.id)
-            .and_then(|t| {
-                Turn::resume(&t, Arc::clone(&cfg), now, std::time::SystemTime::now()).ok()
-            })
-            .unwrap_or_else(|| Turn::attach(self.id, cfg, now))
+            .and_then(|t| turns::resume(shared, &t, now).ok())
+            .unwrap_or_else(|| turns::attach(shared, self.id, now))
     }
 
     /// The agent id.
@@ -418,21 +415,23 @@ impl Agent {
         snapshot: wire::Agent,
         prompt: Prompt,
     ) -> Result<(), Error> {
-        let cfg = Arc::clone(&self.client.inner.turn_cfg);
-        let turn = Turn::follow_up(snapshot, prompt, cfg, driver::now()).map_err(|e| match e {
-            TurnStartError::Invalid(i) => Error::from(i),
-            TurnStartError::NotTerminal { status } => Error::Conflict {
-                message: format!(
-                    "agent {} is still {status}: wait for it or stop it before a follow-up",
-                    self.id
-                ),
-                api: None,
-            },
-            other => Error::Invalid {
-                issues: vec![other.to_string()],
-                api: None,
-            },
-        })?;
+        let turn =
+            turns::follow_up(&self.client.inner, snapshot, prompt, driver::now()).map_err(|e| {
+                match e {
+                    TurnStartError::Invalid(i) => Error::from(i),
+                    TurnStartError::NotTerminal { status } => Error::Conflict {
+                        message: format!(
+                            "agent {} is still {status}: wait for it or stop it before a follow-up",
+                            self.id
+                        ),
+                        api: None,
+                    },
+                    other => Error::Invalid {
+                        issues: vec![other.to_string()],
+                        api: None,
+                    },
+                }
+            })?;
         let p = st.pending.insert(Pending::new(turn));
         match driver::drive_until_started(&self.client.inner, p).await {
             Ok(_) => {

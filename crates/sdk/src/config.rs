@@ -3,7 +3,8 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use nomic_agent_core::policy::gcra::TierLimits;
 use nomic_agent_core::policy::poll::PollSchedule;
@@ -341,7 +342,9 @@ impl ClientBuilder {
             .with_poll_error_backoff(poll_error_backoff)
             .with_retry(retry.clone().with_max_attempts(1))
             .with_deadline(self.wait_deadline)
-            .with_seed(self.seed.unwrap_or(0));
+            // The client's seed source starts here (`Shared::next_seed`); each turn, boundary
+            // and planner draws its own seed from it.
+            .with_seed(self.seed.unwrap_or_else(random_seed));
         turn = turn.with_followup_window(self.followup_window.unwrap_or(DEFAULT_FOLLOWUP_WINDOW));
         if let Some(i) = self.followup_poll_interval {
             turn = turn.with_followup_poll_interval(i);
@@ -350,6 +353,18 @@ impl ClientBuilder {
             .map_err(|e| Error::config(format!("invalid polling settings: {e}")))?;
         Ok(Client::assemble(transport, base, Arc::new(turn), retry))
     }
+}
+
+/// A seed for a client built without [`ClientBuilder::seed`]: the clock's nanoseconds mixed
+/// with a per-process counter, so two clients built in the same instant still differ.
+fn random_seed() -> u64 {
+    static CLIENTS: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x5eed);
+    let n = CLIENTS.fetch_add(1, Ordering::Relaxed);
+    nanos ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
 impl Client {

@@ -60,6 +60,7 @@ mod journal;
 mod session;
 mod shared;
 mod store;
+mod turns;
 mod upload;
 
 pub use agent::{Agent, StatusChange, TurnOutcome};

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -39,10 +38,8 @@ impl Shared {
         turn_cfg: Arc<TurnConfig>,
         retry: RetryConfig,
     ) -> Shared {
-        let seed = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x5eed);
+        // The builder's explicit seed, or a random one: runs with an explicit seed repeat.
+        let seed = turn_cfg.seed;
         Shared {
             transport,
             base,

@@ -240,6 +240,15 @@ impl Turn {
         }
     }
 
+    /// Seeds the turn's jitter from `seed` instead of [`TurnConfig::seed`], so turns sharing
+    /// one config (one client's) do not poll in lock-step. Call it on a new turn, before any
+    /// response is fed: the seed is drawn from only when a delay is scheduled.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Turn {
+        self.rng = Rng::seed(seed);
+        self
+    }
+
     // ---- getters ---------------------------------------------------------------------------
 
     /// The agent id, once known (always for follow-ups and attaches; after the 201 for launches).
