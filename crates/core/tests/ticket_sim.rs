@@ -328,3 +328,115 @@ fn launch_tickets_and_foreign_origins() {
         "the sender's baseline is the finished previous turn"
     );
 }
+
+/// A follow-up whose response was lost: its unconfirmed ticket waits for the answer to *this*
+/// prompt when the server got it, and ends with `StaleAfterFollowUp` (never the previous
+/// answer) when it did not.
+#[test]
+fn an_unconfirmed_follow_up_resolves_from_the_conversation() {
+    let cfg = cfg(5_000);
+    let now = t0();
+    let mut sent = Turn::follow_up(prior(), Prompt::new(FOLLOW_UP), Arc::clone(&cfg), now).unwrap();
+    let tx = sent.poll_transmit(now).expect("the follow-up");
+    sent.handle_permanent_failure(now, tx.id, SendFailure::MaybeSent);
+    while let Some(ev) = sent.poll_event() {
+        if let Event::Error(e) = ev {
+            assert!(matches!(e, TurnError::FollowUpOutcomeUnknown), "{e:?}");
+        }
+    }
+    assert!(sent.is_done());
+    assert!(sent.ticket().is_none(), "never accepted");
+    let ticket = sent
+        .unconfirmed_ticket(wall(PRIOR_MS + 100))
+        .expect("a follow-up names its turn even unconfirmed");
+    assert!(ticket.is_follow_up());
+
+    // It arrived: the new turn runs, finishes, and the answer is this prompt's.
+    let start = t0();
+    let mut turn = Turn::resume(&ticket, Arc::clone(&cfg), start, wall(PRIOR_MS + 100)).unwrap();
+    let agents = [AgentObs::Stale, AgentObs::Running(3), AgentObs::Finished(7)];
+    match drive(&mut turn, start, &agents, &[ConvObs::Answered]) {
+        Event::Finished { answer, .. } => assert_eq!(answer.as_deref(), Some(NEW_ANSWER)),
+        other => panic!("expected the new answer, got {other:?}"),
+    }
+    // It never arrived: the server keeps the previous turn; the wait says so.
+    let mut turn = Turn::resume(&ticket, Arc::clone(&cfg), start, wall(PRIOR_MS + 100)).unwrap();
+    let ev = drive(&mut turn, start, &[], &[ConvObs::Old]);
+    assert!(
+        matches!(ev, Event::Error(TurnError::StaleAfterFollowUp)),
+        "{ev:?}"
+    );
+
+    let launch = Turn::launch(
+        nomic_agent_core::wire::LaunchRequest::prompt("hi"),
+        Arc::clone(&cfg),
+        now,
+    )
+    .unwrap();
+    assert!(launch.unconfirmed_ticket(wall(PRIOR_MS)).is_none());
+}
+
+/// Per-call bounds: a shorter deadline from `rebound` ends the wait then, with the deadline
+/// error; a faster schedule brings the next poll forward.
+#[test]
+fn rebound_replaces_the_schedule_and_deadline_from_now() {
+    use nomic_agent_core::policy::poll::PollSchedule;
+    let cfg = cfg(30_000); // client deadline 600 s
+    let start = t0();
+    let id = AGENT.parse().unwrap();
+    let mut turn = Turn::attach(id, Arc::clone(&cfg), start);
+    let tx = turn.poll_transmit(start).expect("first poll");
+    turn.handle_response(
+        start,
+        wall(PRIOR_MS),
+        tx.id,
+        ok(200, agent_json("running", PRIOR_MS)),
+    );
+    let next = turn.poll_timeout().expect("a next poll");
+    assert!(
+        next >= start + Duration::from_millis(1_800),
+        "default 2 s schedule"
+    );
+
+    let fast = PollSchedule::default()
+        .with_initial(Duration::from_millis(100))
+        .with_max(Duration::from_millis(200))
+        .with_deadline(Some(Duration::from_secs(1)));
+    turn.rebound(start, fast);
+    let next = turn.poll_timeout().expect("a next poll");
+    assert!(
+        next <= start + Duration::from_millis(110),
+        "brought forward: {:?}",
+        next - start
+    );
+    // Keep answering "running": the 1 s deadline (not the client's 600 s) ends it.
+    let mut now = start;
+    for _ in 0..1_000 {
+        while let Some(tx) = turn.poll_transmit(now) {
+            turn.handle_response(
+                now,
+                wall(PRIOR_MS),
+                tx.id,
+                ok(200, agent_json("running", PRIOR_MS)),
+            );
+        }
+        if turn.is_done() {
+            break;
+        }
+        now = now.max(turn.poll_timeout().expect("waiting"));
+        turn.handle_timeout(now);
+    }
+    assert!(turn.is_done(), "ended by the per-call deadline");
+    assert!(
+        now <= start + Duration::from_millis(1_300),
+        "{:?}",
+        now - start
+    );
+    let mut err = None;
+    while let Some(ev) = turn.poll_event() {
+        if let Event::Error(e) = ev {
+            err = Some(e);
+        }
+    }
+    assert!(matches!(err, Some(TurnError::DeadlineExceeded)), "{err:?}");
+}

@@ -16,6 +16,7 @@ use crate::client::{Client, WorkflowInput};
 use crate::driver::{self, CancelSignal, Pending, turn_error};
 use crate::error::Error;
 use crate::turns;
+use crate::wait_options::WaitOptions;
 
 /// How a turn ended: the terminal status, this turn's answer and the artifacts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -265,6 +266,39 @@ impl Agent {
             .unwrap_or_else(|| turns::attach(shared, self.id, now))
     }
 
+    /// The turn a waiting call drives (the one in progress, else [`idle_turn`]), with `opts`'
+    /// bounds applied from now.
+    fn pending_for<'s>(
+        &self,
+        st: &'s mut State,
+        opts: &WaitOptions,
+    ) -> Result<&'s mut Pending, Error> {
+        let schedule = if opts.is_default() {
+            None
+        } else {
+            Some(opts.schedule(&self.client.inner.turn_cfg)?)
+        };
+        let p = st
+            .pending
+            .get_or_insert_with(|| Pending::new(self.idle_turn()));
+        if let Some(s) = schedule {
+            p.turn.rebound(driver::now(), s);
+        }
+        Ok(p)
+    }
+
+    /// After a turn failed with `e`: a follow-up whose outcome is unknown is remembered by its
+    /// unconfirmed ticket, so the next wait (here or on any handle of this client) resolves it
+    /// instead of reporting the previous turn.
+    fn failed(&self, p: &Pending, e: &Error) {
+        if matches!(e, Error::FollowUpOutcomeUnknown { .. })
+            && let Some(t) = p.turn.unconfirmed_ticket(std::time::SystemTime::now())
+        {
+            self.client.inner.record_ticket(&t);
+            self.set_ticket(Some(t));
+        }
+    }
+
     /// The agent id.
     pub fn id(&self) -> AgentId {
         self.id
@@ -290,21 +324,30 @@ impl Agent {
     ///
     /// Without a turn in progress on this handle it attaches to the agent and reports its
     /// latest turn. Dropping the future stops polling; a later `wait` resumes the same turn.
+    ///
+    /// After [`Error::FollowUpOutcomeUnknown`] (the follow-up may or may not have reached the
+    /// server), the next `wait` resolves it from the conversation: the answer to that prompt
+    /// when it arrived, [`Error::StaleAfterFollowUp`] when the agent still shows the previous
+    /// turn once the follow-up window has passed — never the previous turn's answer.
     pub async fn wait(&self) -> Result<TurnOutcome, Error> {
-        let mut st = self.state.lock().await;
-        self.wait_locked(&mut st).await
+        self.wait_with(&WaitOptions::new()).await
     }
 
-    async fn wait_locked(&self, st: &mut State) -> Result<TurnOutcome, Error> {
+    /// [`wait`](Agent::wait) with this call's own deadline and poll bounds (see
+    /// [`WaitOptions`]); a wait it times out can be resumed by another `wait`.
+    pub async fn wait_with(&self, opts: &WaitOptions) -> Result<TurnOutcome, Error> {
+        let mut st = self.state.lock().await;
+        self.wait_locked(&mut st, opts).await
+    }
+
+    async fn wait_locked(&self, st: &mut State, opts: &WaitOptions) -> Result<TurnOutcome, Error> {
         if st.pending.is_none()
             && let Some(done) = st.completed.take()
         {
             return Ok(done);
         }
         let id = self.id;
-        let p = st
-            .pending
-            .get_or_insert_with(|| Pending::new(self.idle_turn()));
+        let p = self.pending_for(st, opts)?;
         let r = driver::drive(
             &self.client.inner,
             p,
@@ -316,6 +359,9 @@ impl Agent {
             Some(&self.cancel),
         )
         .await;
+        if let Ok(Some(Err(e))) | Err(e) = &r {
+            self.failed(p, e);
+        }
         st.pending = None;
         match r {
             Ok(Some(r)) => r,
@@ -330,17 +376,27 @@ impl Agent {
     /// The turn's outcome is kept for the next [`wait`](Agent::wait), which then returns it
     /// without another request.
     pub fn watch(&self) -> impl Stream<Item = Result<StatusChange, Error>> + Send + 'static {
+        self.watch_with(WaitOptions::new())
+    }
+
+    /// [`watch`](Agent::watch) with its own deadline and poll bounds (see [`WaitOptions`]),
+    /// counted from the first item polled.
+    pub fn watch_with(
+        &self,
+        opts: WaitOptions,
+    ) -> impl Stream<Item = Result<StatusChange, Error>> + Send + 'static {
         let agent = self.clone();
-        futures_util::stream::unfold(Some(agent), |agent| async move {
-            let agent = agent?;
+        futures_util::stream::unfold(Some((agent, opts)), |state| async move {
+            let (agent, opts) = state?;
             let mut st = agent.state.lock().await;
             if st.pending.is_none() && st.completed.is_some() {
                 return None;
             }
             let id = agent.id;
-            let p = st
-                .pending
-                .get_or_insert_with(|| Pending::new(agent.idle_turn()));
+            let p = match agent.pending_for(&mut st, &opts) {
+                Ok(p) => p,
+                Err(e) => return Some((Err(e), None)),
+            };
             let mut completed = None;
             let r = driver::drive(
                 &agent.client.inner,
@@ -361,14 +417,19 @@ impl Agent {
                 Some(&agent.cancel),
             )
             .await;
+            if let Ok(Some(Err(e))) | Err(e) = &r {
+                agent.failed(p, e);
+            }
             let done = p.turn.is_done();
             if done {
                 st.pending = None;
                 st.completed = completed;
             }
             drop(st);
+            // Later items keep the client's bounds: the call's deadline was applied once.
+            let rest = WaitOptions::new();
             match r {
-                Ok(Some(Ok(change))) => Some((Ok(change), Some(agent))),
+                Ok(Some(Ok(change))) => Some((Ok(change), Some((agent, rest)))),
                 Ok(Some(Err(e))) | Err(e) => Some((Err(e), None)),
                 Ok(None) => None,
             }
@@ -387,7 +448,7 @@ impl Agent {
         let prompt = prompt.into();
         let mut st = self.state.lock().await;
         if st.pending.is_some() {
-            self.wait_locked(&mut st).await?;
+            self.wait_locked(&mut st, &WaitOptions::new()).await?;
         }
         st.completed = None;
         // The snapshot right before the follow-up is what tells the old turn from the new.
@@ -403,7 +464,7 @@ impl Agent {
     ) -> Result<(), Error> {
         let mut st = self.state.lock().await;
         if st.pending.is_some() {
-            self.wait_locked(&mut st).await?;
+            self.wait_locked(&mut st, &WaitOptions::new()).await?;
         }
         st.completed = None;
         self.start_follow_up_locked(&mut st, snapshot, prompt).await
@@ -439,6 +500,7 @@ impl Agent {
                 Ok(())
             }
             Err(e) => {
+                self.failed(p, &e);
                 st.pending = None;
                 Err(e)
             }
@@ -447,8 +509,17 @@ impl Agent {
 
     /// [`follow_up`](Agent::follow_up) then [`wait`](Agent::wait).
     pub async fn ask(&self, prompt: impl Into<Prompt>) -> Result<TurnOutcome, Error> {
+        self.ask_with(prompt, &WaitOptions::new()).await
+    }
+
+    /// [`ask`](Agent::ask) with the wait's own deadline and poll bounds (see [`WaitOptions`]).
+    pub async fn ask_with(
+        &self,
+        prompt: impl Into<Prompt>,
+        opts: &WaitOptions,
+    ) -> Result<TurnOutcome, Error> {
         self.follow_up(prompt).await?;
-        self.wait().await
+        self.wait_with(opts).await
     }
 
     /// `POST /agents/{id}/stop`, without waiting; returns the agent as the server shows it.
@@ -462,7 +533,7 @@ impl Agent {
     pub async fn cancel(&self) -> Result<TurnOutcome, Error> {
         self.cancel.set(true);
         let mut st = self.state.lock().await;
-        let r = self.wait_locked(&mut st).await;
+        let r = self.wait_locked(&mut st, &WaitOptions::new()).await;
         self.cancel.set(false);
         r
     }

@@ -7,6 +7,7 @@
 //! itself only for follow-ups, which may have to be resent), when the intent was recorded, and
 //! for a follow-up the agent's status and `updatedAt` right before sending.
 
+use nomic_agent_core::turn::Ticket;
 use nomic_agent_core::wire::{AgentId, AgentStatus, Timestamp};
 use serde_json::{Map, Value, json};
 
@@ -65,6 +66,9 @@ pub struct TurnRecord {
     pub(crate) fingerprint: String,
     pub(crate) message: Option<String>,
     pub(crate) started_at_ms: i64,
+    /// The turn's ticket once the server accepted it, so any process sharing the store can
+    /// wait on exactly this turn ([`Session::reply`](crate::Session::reply)).
+    pub(crate) ticket: Option<Ticket>,
 }
 
 /// A stable fingerprint of a prompt's text: FNV-1a 64 over the trimmed text, plus its length.
@@ -95,6 +99,7 @@ impl TurnRecord {
             fingerprint: fingerprint(text),
             message: message.map(str::to_owned),
             started_at_ms: unix_millis_now(),
+            ticket: None,
         }
     }
 
@@ -114,6 +119,7 @@ impl TurnRecord {
             fingerprint: fingerprint(text),
             message: message.map(str::to_owned),
             started_at_ms: unix_millis_now(),
+            ticket: None,
         }
     }
 
@@ -123,6 +129,19 @@ impl TurnRecord {
             self.agent = agent;
         }
         self
+    }
+
+    /// The record once the server accepted the turn `ticket` names.
+    pub(crate) fn accepted(mut self, ticket: Option<Ticket>) -> TurnRecord {
+        self.stage = TurnStage::Accepted;
+        self.agent = ticket.as_ref().map(Ticket::agent_id).or(self.agent);
+        self.ticket = ticket.or(self.ticket);
+        self
+    }
+
+    /// The turn's ticket, once the server accepted it.
+    pub fn ticket(&self) -> Option<&Ticket> {
+        self.ticket.as_ref()
     }
 
     /// How far the turn got.
@@ -166,6 +185,9 @@ impl TurnRecord {
         }
         if let Some(msg) = &self.message {
             m.insert("message".into(), json!(msg));
+        }
+        if let Some(t) = &self.ticket {
+            m.insert("ticket".into(), json!(t.to_string()));
         }
         match &self.kind {
             Kind::Launch => {
@@ -241,6 +263,10 @@ impl TurnRecord {
             fingerprint,
             message: s("message").map(str::to_owned),
             started_at_ms,
+            ticket: match s("ticket") {
+                Some(t) => Some(t.parse::<Ticket>().map_err(|_| bad("ticket"))?),
+                None => None,
+            },
         })
     }
 }
@@ -249,6 +275,26 @@ impl TurnRecord {
 mod tests {
     use super::*;
     use nomic_agent_core::wire::Agent;
+
+    /// A launch ticket for `id()`, made by the core the way the SDK gets one (a 201).
+    fn ticket_text() -> String {
+        use nomic_agent_core::turn::{Turn, TurnConfig};
+        use nomic_agent_core::wire::LaunchRequest;
+        let cfg = std::sync::Arc::new(TurnConfig::new(
+            nomic_agent_core::request::ApiBase::parse("https://acme.nomic.ai").unwrap(),
+        ));
+        let now = std::time::Instant::now();
+        let mut t = Turn::launch(LaunchRequest::prompt("q"), cfg, now).unwrap();
+        let tx = t.poll_transmit(now).unwrap();
+        let body = json!({"data": {"id": id().to_string(), "status": "running",
+            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"}});
+        let resp = http::Response::builder()
+            .status(201)
+            .body(bytes::Bytes::from(body.to_string()))
+            .unwrap();
+        t.handle_response(now, std::time::SystemTime::now(), tx.id, resp);
+        t.ticket().expect("a ticket after the 201").to_string()
+    }
 
     fn id() -> AgentId {
         "019abc12-3456-7890-abcd-ef1234567890".parse().unwrap()
@@ -267,6 +313,11 @@ mod tests {
         assert_eq!(TurnRecord::from_json(&l.to_json()).unwrap(), l);
         let l = l.with(TurnStage::Accepted, Some(id()));
         assert_eq!(TurnRecord::from_json(&l.to_json()).unwrap(), l);
+        let t: Ticket = ticket_text().parse().unwrap();
+        let l = l.accepted(Some(t.clone()));
+        let back = TurnRecord::from_json(&l.to_json()).unwrap();
+        assert_eq!(back.ticket(), Some(&t));
+        assert_eq!(back, l);
         let mut snap = Agent::new(id(), AgentStatus::Finished);
         snap.updated_at = Timestamp::new("2026-01-01T00:00:00.000Z");
         let f = TurnRecord::follow_up(&snap, "q2", None);

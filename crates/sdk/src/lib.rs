@@ -62,6 +62,7 @@ mod shared;
 mod store;
 mod turns;
 mod upload;
+mod wait_options;
 
 pub use agent::{Agent, StatusChange, TurnOutcome};
 pub use claim::{Claim, ClaimOwner};
@@ -73,10 +74,11 @@ pub use image::ImageExt;
 pub use journal::{TurnRecord, TurnStage};
 pub use session::{
     BusyPolicy, DEFAULT_CLAIM_LEASE, DEFAULT_CLAIM_POLL, DEFAULT_CLOCK_SKEW, DEFAULT_LAUNCH_SETTLE,
-    Session, SessionReply, SessionStart,
+    Session, SessionReply, SessionStart, Submission, ThreadStatus,
 };
 pub use store::{FileStore, MemoryStore, SessionStore};
 pub use upload::UploadOptions;
+pub use wait_options::WaitOptions;
 
 pub use nomic_agent_core::Tier;
 pub use nomic_agent_core::multipart::UploadForm;

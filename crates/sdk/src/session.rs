@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use nomic_agent_core::wire::{AgentId, Conversation, LaunchRequest, ListAgentsQuery, Prompt, Role};
+use nomic_agent_core::turn::{Ticket, Turn};
+use nomic_agent_core::wire::{
+    self, AgentId, AgentStatus, Conversation, LaunchRequest, ListAgentsQuery, Prompt, Role,
+};
 
 use crate::agent::{Agent, TurnOutcome};
 use crate::claim::{Claim, ClaimOwner};
@@ -15,6 +18,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::journal::{Kind, TurnRecord, TurnStage, fingerprint, unix_millis_now};
 use crate::store::{MemoryStore, SessionStore};
+use crate::wait_options::WaitOptions;
 
 /// Default tolerated difference between the local clock and the server's `createdAt`.
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(300);
@@ -77,6 +81,60 @@ pub struct SessionReply {
     pub start: SessionStart,
     /// How the turn ended.
     pub outcome: TurnOutcome,
+}
+
+/// A turn [`Session::submit`] started and did not wait for.
+///
+/// Serialized in camelCase (`agentId`, `start`, `ticket`), the ticket as its string form.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Submission {
+    /// The thread's agent (now stored for the thread).
+    pub agent_id: AgentId,
+    /// How the turn started.
+    pub start: SessionStart,
+    /// The turn's ticket: hand it to [`Session::reply`] (in any process) for the answer.
+    pub ticket: Ticket,
+}
+
+/// What [`Session::status`] knows of a thread, from its store and one look at the server.
+///
+/// Serialized as `{"state": "running", "agentId": …, "ticket": …, "status": "running"}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ThreadStatus {
+    /// Nothing was ever sent on the thread (or it was forgotten).
+    Empty,
+    /// A launch or follow-up was recorded but its acceptance was not (being sent now, or left
+    /// by a crash; the next `send` of that message reconciles it).
+    #[serde(rename_all = "camelCase")]
+    Sending {
+        /// The thread's agent, when it has one.
+        agent_id: Option<AgentId>,
+    },
+    /// The latest turn was accepted and has not ended yet (or the server does not show its
+    /// end yet: a follow-up's stale window is never read as its end).
+    #[serde(rename_all = "camelCase")]
+    Running {
+        /// The thread's agent.
+        agent_id: AgentId,
+        /// The turn's ticket, when recorded.
+        ticket: Option<Ticket>,
+        /// The agent's status as the server showed it.
+        status: AgentStatus,
+    },
+    /// The latest turn ended; [`Session::reply`] with the ticket returns its outcome at once.
+    #[serde(rename_all = "camelCase")]
+    Ended {
+        /// The thread's agent.
+        agent_id: AgentId,
+        /// The turn's ticket, when recorded.
+        ticket: Option<Ticket>,
+        /// The terminal status.
+        status: AgentStatus,
+    },
 }
 
 /// Maps application thread keys (a chat thread, a ticket id) to one agent each: the first
@@ -152,10 +210,27 @@ pub struct Session<S: SessionStore = MemoryStore> {
     claim_poll: Duration,
 }
 
+/// Where a send got to.
+enum Step {
+    /// The turn's outcome (waited for, or a recovered or replayed turn's).
+    Replied(Box<SessionReply>),
+    /// Accepted, not waited for ([`Session::submit`]).
+    Submitted(Submission),
+}
+
+/// What a send does once its turn is accepted.
+#[derive(Clone, Copy)]
+enum Then<'o> {
+    /// Wait for the outcome with these bounds.
+    Wait(&'o WaitOptions),
+    /// Return with the ticket.
+    Return,
+}
+
 /// What reconciling a recorded turn found.
 enum Recovered {
-    /// The turn existed on the server; this is its outcome.
-    Answered(Box<SessionReply>),
+    /// The turn existed on the server; this is its outcome, and its ticket.
+    Answered(Box<SessionReply>, Ticket),
     /// The server never received it.
     NotSent,
 }
@@ -280,6 +355,11 @@ impl<S: SessionStore> Session<S> {
         self
     }
 
+    /// The client this session sends with.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
@@ -297,7 +377,177 @@ impl<S: SessionStore> Session<S> {
     /// A turn an earlier `send` of the same prompt on this thread left unfinished (a crash, a
     /// dropped future) is resumed instead of sent again; see [Crash safety](Session#crash-safety).
     pub async fn send(&self, key: &str, prompt: impl Into<Prompt>) -> Result<SessionReply, Error> {
-        self.send_inner(key, None, prompt.into()).await
+        self.send_with(key, prompt, &WaitOptions::new()).await
+    }
+
+    /// [`send`](Session::send) with the wait's own deadline and poll bounds ([`WaitOptions`]).
+    /// A send that times out leaves its turn recorded: [`reply`](Session::reply) with the
+    /// thread's ticket ([`status`](Session::status)), or the same send again, picks it up.
+    pub async fn send_with(
+        &self,
+        key: &str,
+        prompt: impl Into<Prompt>,
+        opts: &WaitOptions,
+    ) -> Result<SessionReply, Error> {
+        match self
+            .send_inner(key, None, prompt.into(), Then::Wait(opts))
+            .await?
+        {
+            Step::Replied(r) => Ok(*r),
+            Step::Submitted(_) => Err(Error::internal("a waiting send returned unanswered")),
+        }
+    }
+
+    /// Starts a turn on the thread `key` like [`send`](Session::send) — claiming the thread,
+    /// journaling the intent before anything is sent, launching or following up — and returns
+    /// as soon as the server accepted it, with the turn's [`Ticket`]. For web handlers: answer
+    /// the request with the ticket, then get the outcome with [`reply`](Session::reply) (here
+    /// or in any process) or look with [`status`](Session::status).
+    ///
+    /// A crash after the intent was journaled loses nothing: the next `send`/`submit` of the
+    /// same message reconciles it. If the thread's previous turn is still running, the
+    /// session's [`BusyPolicy`] applies first (by default it waits for it).
+    ///
+    /// ```no_run
+    /// # async fn f(session: nomic_agent::Session) -> Result<(), nomic_agent::Error> {
+    /// let sub = session.submit("ticket-4711", "Summarize the inspection report.").await?;
+    /// let text = sub.ticket.to_string(); // store it, return it to the browser, …
+    /// // later, anywhere:
+    /// let ticket: nomic_agent::Ticket = text.parse()?;
+    /// let reply = session.reply(&ticket).await?;
+    /// println!("{}", reply.outcome.answer.unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub async fn submit(&self, key: &str, prompt: impl Into<Prompt>) -> Result<Submission, Error> {
+        self.submit_inner(key, None, prompt.into()).await
+    }
+
+    /// [`submit`](Session::submit) with the application's id for this message (see
+    /// [`send_message`](Session::send_message)): submitting the same id again after a crash
+    /// returns the recorded turn's ticket instead of sending it twice.
+    pub async fn submit_message(
+        &self,
+        key: &str,
+        message_id: &str,
+        prompt: impl Into<Prompt>,
+    ) -> Result<Submission, Error> {
+        self.submit_inner(key, Some(message_id), prompt.into())
+            .await
+    }
+
+    async fn submit_inner(
+        &self,
+        key: &str,
+        message: Option<&str>,
+        prompt: Prompt,
+    ) -> Result<Submission, Error> {
+        match self.send_inner(key, message, prompt, Then::Return).await? {
+            Step::Submitted(s) => Ok(s),
+            // Recovered or replayed: the turn is answered; name it by its recorded ticket.
+            Step::Replied(r) => {
+                let rec = self.store.load_turn(key).await?;
+                let ticket =
+                    rec.as_ref()
+                        .and_then(|r| r.ticket.clone())
+                        .ok_or_else(|| Error::Store {
+                            message: "the thread's recorded turn has no ticket".into(),
+                        })?;
+                Ok(Submission {
+                    agent_id: r.agent_id,
+                    start: r.start,
+                    ticket,
+                })
+            }
+        }
+    }
+
+    /// Waits for the turn `ticket` names ([`submit`](Session::submit),
+    /// [`status`](Session::status), [`Agent::ticket`]) and returns its outcome — in any
+    /// process, any time later, as race-safely as the sender would have (never the previous
+    /// turn's answer).
+    pub async fn reply(&self, ticket: &Ticket) -> Result<SessionReply, Error> {
+        self.reply_with(ticket, &WaitOptions::new()).await
+    }
+
+    /// [`reply`](Session::reply) with the wait's own deadline and poll bounds.
+    pub async fn reply_with(
+        &self,
+        ticket: &Ticket,
+        opts: &WaitOptions,
+    ) -> Result<SessionReply, Error> {
+        let outcome = self.client.resume(ticket)?.wait_with(opts).await?;
+        Ok(SessionReply {
+            agent_id: ticket.agent_id(),
+            start: if ticket.is_follow_up() {
+                SessionStart::FollowedUp
+            } else {
+                SessionStart::Launched
+            },
+            outcome,
+        })
+    }
+
+    /// The thread's latest turn: what its store recorded and, when a turn was accepted, one
+    /// look at the agent (a `GET`, plus the conversation when needed to tell a follow-up's end
+    /// from the previous turn's). Never waits and never sends a prompt.
+    pub async fn status(&self, key: &str) -> Result<ThreadStatus, Error> {
+        let rec = self.store.load_turn(key).await?;
+        let stored = self.store.load(key).await?;
+        let Some(rec) = rec else {
+            return Ok(match stored {
+                None => ThreadStatus::Empty,
+                Some(id) => self.status_of(id, None, None).await?,
+            });
+        };
+        let agent_id = rec.agent.or(stored);
+        match (rec.stage, agent_id) {
+            (TurnStage::Intent, _) | (_, None) => Ok(ThreadStatus::Sending { agent_id }),
+            (_, Some(id)) => self.status_of(id, rec.ticket.clone(), Some(&rec)).await,
+        }
+    }
+
+    /// One look at agent `id` for the turn `rec` recorded (its follow-up's end must show past
+    /// the recorded snapshot, with our prompt as the last `user` row).
+    async fn status_of(
+        &self,
+        id: AgentId,
+        ticket: Option<Ticket>,
+        rec: Option<&TurnRecord>,
+    ) -> Result<ThreadStatus, Error> {
+        let a = self.client.get_agent(id).await?;
+        let ended = a.status.is_terminal()
+            && match rec.map(|r| (&r.kind, r.stage)) {
+                Some((_, TurnStage::Done)) | Some((Kind::Launch, _)) | None => true,
+                Some((
+                    Kind::FollowUp {
+                        prior_status,
+                        prior_updated_at,
+                        ..
+                    },
+                    _,
+                )) => {
+                    let moved =
+                        a.updated_at.differs_from(prior_updated_at) || a.status != *prior_status;
+                    moved && {
+                        let conv = self.client.conversation(id).await?;
+                        let fp = rec.map(|r| r.fingerprint.as_str());
+                        last_user_row(&conv).map(fingerprint).as_deref() == fp
+                    }
+                }
+            };
+        Ok(if ended {
+            ThreadStatus::Ended {
+                agent_id: id,
+                ticket,
+                status: a.status,
+            }
+        } else {
+            ThreadStatus::Running {
+                agent_id: id,
+                ticket,
+                status: a.status,
+            }
+        })
     }
 
     /// Like [`send`](Session::send), with the application's id for this message (e.g. its
@@ -310,7 +560,25 @@ impl<S: SessionStore> Session<S> {
         message_id: &str,
         prompt: impl Into<Prompt>,
     ) -> Result<SessionReply, Error> {
-        self.send_inner(key, Some(message_id), prompt.into()).await
+        self.send_message_with(key, message_id, prompt, &WaitOptions::new())
+            .await
+    }
+
+    /// [`send_message`](Session::send_message) with the wait's own deadline and poll bounds.
+    pub async fn send_message_with(
+        &self,
+        key: &str,
+        message_id: &str,
+        prompt: impl Into<Prompt>,
+        opts: &WaitOptions,
+    ) -> Result<SessionReply, Error> {
+        match self
+            .send_inner(key, Some(message_id), prompt.into(), Then::Wait(opts))
+            .await?
+        {
+            Step::Replied(r) => Ok(*r),
+            Step::Submitted(_) => Err(Error::internal("a waiting send returned unanswered")),
+        }
     }
 
     /// The latest turn recorded for `key` (what a restart would reconcile), if any.
@@ -323,11 +591,15 @@ impl<S: SessionStore> Session<S> {
         key: &str,
         message: Option<&str>,
         prompt: Prompt,
-    ) -> Result<SessionReply, Error> {
+        then: Then<'_>,
+    ) -> Result<Step, Error> {
         let thread = self.thread(key);
         let mut handle = thread.lock.lock().await;
         let r = self
-            .claimed(key, self.send_locked(key, prompt, message, &mut handle))
+            .claimed(
+                key,
+                self.send_locked(key, prompt, message, &mut handle, then),
+            )
             .await;
         drop(handle);
         self.forget_idle(key);
@@ -438,21 +710,25 @@ impl<S: SessionStore> Session<S> {
         prompt: Prompt,
         message: Option<&str>,
         handle: &mut Option<Agent>,
-    ) -> Result<SessionReply, Error> {
+        then: Then<'_>,
+    ) -> Result<Step, Error> {
         if let Some(rec) = self.store.load_turn(key).await? {
             let same = rec.matches(&prompt.text, message);
             match rec.stage {
                 TurnStage::Done => {
                     if same && message.is_some() {
-                        return self.replay(&rec).await;
+                        return self.replay(&rec).await.map(|r| Step::Replied(Box::new(r)));
                     }
                 }
                 _ => match self.recover(key, &rec, handle).await? {
-                    Recovered::Answered(reply) => {
-                        let done = rec.clone().with(TurnStage::Done, Some(reply.agent_id));
+                    Recovered::Answered(reply, ticket) => {
+                        let done = rec
+                            .clone()
+                            .accepted(Some(ticket))
+                            .with(TurnStage::Done, Some(reply.agent_id));
                         self.store.save_turn(key, Some(done)).await?;
                         if same {
-                            return Ok(*reply);
+                            return Ok(Step::Replied(reply));
                         }
                     }
                     Recovered::NotSent => self.store.save_turn(key, None).await?,
@@ -461,21 +737,20 @@ impl<S: SessionStore> Session<S> {
         }
         let Some(id) = self.store.load(key).await? else {
             return self
-                .launch(key, prompt, message, handle, SessionStart::Launched)
+                .launch(key, prompt, message, handle, SessionStart::Launched, then)
                 .await;
         };
         let agent = match handle.take() {
             Some(a) if a.id() == id => a,
             _ => self.client.agent(id),
         };
-        match self.follow_up(key, &agent, prompt.clone(), message).await {
-            Ok(outcome) => {
+        match self
+            .follow_up(key, &agent, prompt.clone(), message, then)
+            .await
+        {
+            Ok(step) => {
                 *handle = Some(agent);
-                Ok(SessionReply {
-                    agent_id: id,
-                    start: SessionStart::FollowedUp,
-                    outcome,
-                })
+                Ok(step)
             }
             Err(Error::NotFound { .. }) => {
                 self.launch(
@@ -484,6 +759,7 @@ impl<S: SessionStore> Session<S> {
                     message,
                     handle,
                     SessionStart::Relaunched { previous: id },
+                    then,
                 )
                 .await
             }
@@ -559,17 +835,28 @@ impl<S: SessionStore> Session<S> {
         id: AgentId,
         handle: &mut Option<Agent>,
     ) -> Result<Recovered, Error> {
-        let accepted = rec.clone().with(TurnStage::Accepted, Some(id));
+        // Found, not seen accepted: a launch ticket (it waits on the agent's current turn).
+        let ticket = rec.ticket.clone().unwrap_or_else(|| {
+            Ticket::launch(
+                id,
+                self.client.inner.turn_cfg.api_base.origin(),
+                u64::try_from(rec.started_at_ms).unwrap_or(0),
+            )
+        });
+        let accepted = rec.clone().accepted(Some(ticket.clone()));
         self.store.save_turn(key, Some(accepted)).await?;
         self.store.save(key, id).await?;
         let agent = self.client.agent(id);
         *handle = Some(agent.clone());
         let outcome = agent.wait().await?;
-        Ok(Recovered::Answered(Box::new(SessionReply {
-            agent_id: id,
-            start: SessionStart::Resumed,
-            outcome,
-        })))
+        Ok(Recovered::Answered(
+            Box::new(SessionReply {
+                agent_id: id,
+                start: SessionStart::Resumed,
+                outcome,
+            }),
+            ticket,
+        ))
     }
 
     /// The agent a recorded launch created, if the server has one: created at or after the
@@ -631,14 +918,22 @@ impl<S: SessionStore> Session<S> {
                 if last_user_row(&conv).map(fingerprint).as_deref()
                     == Some(rec.fingerprint.as_str())
                 {
-                    let agent = self.client.agent(id);
+                    // The recorded ticket, else the follow-up's own (its prompt is on record).
+                    let ticket = match &rec.ticket {
+                        Some(t) => t.clone(),
+                        None => self.follow_up_ticket(rec, id)?,
+                    };
+                    let agent = self.client.resume(&ticket)?;
                     *handle = Some(agent.clone());
                     let outcome = agent.wait().await?;
-                    return Ok(Recovered::Answered(Box::new(SessionReply {
-                        agent_id: id,
-                        start: SessionStart::Resumed,
-                        outcome,
-                    })));
+                    return Ok(Recovered::Answered(
+                        Box::new(SessionReply {
+                            agent_id: id,
+                            start: SessionStart::Resumed,
+                            outcome,
+                        }),
+                        ticket,
+                    ));
                 }
             }
             if tokio::time::Instant::now() >= until {
@@ -657,7 +952,8 @@ impl<S: SessionStore> Session<S> {
         agent: &Agent,
         prompt: Prompt,
         message: Option<&str>,
-    ) -> Result<TurnOutcome, Error> {
+        then: Then<'_>,
+    ) -> Result<Step, Error> {
         let mut snapshot = agent.get().await?;
         let mut busy = snapshot.status.is_active();
         // A turn started elsewhere can hide behind a stale terminal status; the server's 409
@@ -679,13 +975,11 @@ impl<S: SessionStore> Session<S> {
             self.store.save_turn(key, Some(rec.clone())).await?;
             match agent.follow_up_from(snapshot.clone(), prompt.clone()).await {
                 Ok(()) => {
-                    let accepted = rec.clone().with(TurnStage::Accepted, None);
-                    self.store.save_turn(key, Some(accepted)).await?;
-                    let outcome = agent.wait().await?;
-                    self.store
-                        .save_turn(key, Some(rec.with(TurnStage::Done, None)))
-                        .await?;
-                    return Ok(outcome);
+                    let accepted = rec.accepted(agent.ticket());
+                    self.store.save_turn(key, Some(accepted.clone())).await?;
+                    return self
+                        .finish(key, agent, SessionStart::FollowedUp, accepted, then)
+                        .await;
                 }
                 Err(e) if certainly_not_sent(&e) => {
                     self.store.save_turn(key, None).await?;
@@ -715,7 +1009,8 @@ impl<S: SessionStore> Session<S> {
         message: Option<&str>,
         handle: &mut Option<Agent>,
         start: SessionStart,
-    ) -> Result<SessionReply, Error> {
+        then: Then<'_>,
+    ) -> Result<Step, Error> {
         // The intent is durable before the request leaves (crash safety).
         let rec = TurnRecord::launch(&prompt.text, message);
         self.store.save_turn(key, Some(rec.clone())).await?;
@@ -733,19 +1028,74 @@ impl<S: SessionStore> Session<S> {
         let id = agent.id();
         // Recorded and stored before waiting, so a crash or a dropped future mid-turn keeps
         // the thread and its turn.
-        self.store
-            .save_turn(key, Some(rec.clone().with(TurnStage::Accepted, Some(id))))
-            .await?;
+        let accepted = rec
+            .with(TurnStage::Accepted, Some(id))
+            .accepted(agent.ticket());
+        self.store.save_turn(key, Some(accepted.clone())).await?;
         self.store.save(key, id).await?;
         *handle = Some(agent.clone());
-        let outcome = agent.wait().await?;
+        self.finish(key, &agent, start, accepted, then).await
+    }
+
+    /// An accepted turn: returns its ticket ([`Then::Return`]) or waits for its outcome and
+    /// records the turn as done.
+    async fn finish(
+        &self,
+        key: &str,
+        agent: &Agent,
+        start: SessionStart,
+        accepted: TurnRecord,
+        then: Then<'_>,
+    ) -> Result<Step, Error> {
+        let id = agent.id();
+        let opts = match then {
+            Then::Return => {
+                let ticket = accepted
+                    .ticket
+                    .clone()
+                    .ok_or_else(|| Error::internal("an accepted turn has no ticket"))?;
+                return Ok(Step::Submitted(Submission {
+                    agent_id: id,
+                    start,
+                    ticket,
+                }));
+            }
+            Then::Wait(opts) => opts,
+        };
+        let outcome = agent.wait_with(opts).await?;
         self.store
-            .save_turn(key, Some(rec.with(TurnStage::Done, Some(id))))
+            .save_turn(key, Some(accepted.with(TurnStage::Done, Some(id))))
             .await?;
-        Ok(SessionReply {
+        Ok(Step::Replied(Box::new(SessionReply {
             agent_id: id,
             start,
             outcome,
-        })
+        })))
+    }
+
+    /// The ticket of a recorded follow-up that was never seen accepted: its prompt and the
+    /// snapshot before it are on record, which is all a ticket names.
+    fn follow_up_ticket(&self, rec: &TurnRecord, id: AgentId) -> Result<Ticket, Error> {
+        let Kind::FollowUp {
+            prompt,
+            prior_status,
+            prior_updated_at,
+        } = &rec.kind
+        else {
+            return Err(Error::internal("a launch record has no follow-up ticket"));
+        };
+        let mut prior = wire::Agent::new(id, prior_status.clone());
+        prior.updated_at = prior_updated_at.clone();
+        let turn = Turn::follow_up(
+            prior,
+            Prompt::new(prompt.clone()),
+            Arc::clone(&self.client.inner.turn_cfg),
+            crate::driver::now(),
+        )
+        .map_err(|e| Error::internal(format!("cannot name a recorded follow-up: {e}")))?;
+        let sent = std::time::UNIX_EPOCH
+            + Duration::from_millis(u64::try_from(rec.started_at_ms).unwrap_or(0));
+        turn.unconfirmed_ticket(sent)
+            .ok_or_else(|| Error::internal("a follow-up turn has no ticket"))
     }
 }

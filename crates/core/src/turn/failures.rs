@@ -108,7 +108,7 @@ impl Turn {
         let limits = Limits {
             policy: self.cfg.poll_errors,
             backoff: &self.cfg.poll_error_backoff,
-            deadline: self.deadline_at.zip(self.cfg.effective_deadline()),
+            deadline: self.deadline_at.zip(self.deadline),
         };
         match self
             .outage
@@ -128,7 +128,7 @@ impl Turn {
 
     /// The error of a deadline that passes now: it names the last poll error during an outage.
     pub(super) fn deadline_error(&self) -> TurnError {
-        let deadline = self.cfg.effective_deadline().unwrap_or_default();
+        let deadline = self.deadline.unwrap_or_default();
         self.outage.deadline_error(deadline)
     }
 

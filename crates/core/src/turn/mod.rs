@@ -30,7 +30,7 @@ mod transmit;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 
@@ -48,7 +48,7 @@ use self::phase::Phase;
 use self::race::Snapshot;
 use self::slot::{Op, Slot, When, Which};
 use crate::policy::classify::{ApiError, Classification, ClassifyConfig, classify};
-use crate::policy::poll::PollClock;
+use crate::policy::poll::{PollClock, PollSchedule};
 use crate::policy::retry::{AttemptOutcome, SendFailure};
 use crate::rng::Rng;
 use crate::validate::InvalidRequest;
@@ -102,6 +102,8 @@ pub struct Turn {
     poll_clock: PollClock,
     poll_attempt: u32,
     outage: Outage,
+    /// This wait's time budget (the config's, or a per-call one from [`Turn::rebound`]).
+    deadline: Option<Duration>,
     deadline_at: Option<Instant>,
     next_id: u64,
     events: VecDeque<Event>,
@@ -233,6 +235,7 @@ impl Turn {
             poll_clock,
             poll_attempt: 0,
             outage: Outage::default(),
+            deadline,
             deadline_at,
             next_id: 0,
             events: VecDeque::new(),
@@ -247,6 +250,56 @@ impl Turn {
     pub fn with_seed(mut self, seed: u64) -> Turn {
         self.rng = Rng::seed(seed);
         self
+    }
+
+    /// Replaces the poll schedule and the deadline from `now` on, for one waiting call with its
+    /// own bounds (the client's apply otherwise). `schedule.deadline` is the new budget,
+    /// counted from `now`; `None` waits without one. A stale window already open is cut short
+    /// by a nearer deadline, never lengthened.
+    pub fn rebound(&mut self, now: Instant, schedule: PollSchedule) {
+        let deadline = schedule.deadline;
+        self.deadline = deadline;
+        self.deadline_at = deadline.and_then(|d| now.checked_add(d));
+        self.poll_clock = PollClock::new(schedule, now);
+        self.poll_attempt = 0;
+        if let Phase::AwaitingNewTurn {
+            window_end,
+            deadline_bound,
+        } = &mut self.phase
+            && let Some(at) = self.deadline_at
+            && at < *window_end
+        {
+            *window_end = at.max(now);
+            *deadline_bound = true;
+        }
+        // A poll already scheduled past the new first delay comes sooner.
+        let first = now.checked_add(self.poll_clock.schedule().initial);
+        if let (Some(slot), Some(first)) = (self.main.as_mut(), first)
+            && slot.op == Op::GetAgent
+            && let When::At(at) = slot.when
+            && at > first
+        {
+            slot.when = When::At(first);
+        }
+    }
+
+    /// For a follow-up whose outcome is unknown (it may or may not have reached the server),
+    /// the ticket it would have had: resuming it waits for the answer to this prompt if the
+    /// server got it and otherwise ends with [`TurnError::StaleAfterFollowUp`], never with the
+    /// previous turn's answer. `wall_now` stands in for the send time, which only lengthens
+    /// the stale window. `None` for other turns.
+    pub fn unconfirmed_ticket(&self, wall_now: SystemTime) -> Option<Ticket> {
+        let (Some(id), Origin::FollowUp { prompt, prior, .. }) = (self.agent_id, &self.origin)
+        else {
+            return None;
+        };
+        Some(Ticket::follow_up(
+            id,
+            self.cfg.api_base.origin(),
+            ticket::unix_ms(wall_now),
+            prior.clone(),
+            &prompt.text,
+        ))
     }
 
     // ---- getters ---------------------------------------------------------------------------

@@ -49,7 +49,11 @@ pub(super) enum Kind {
 }
 
 impl Ticket {
-    pub(super) fn launch(agent_id: AgentId, origin: &str, sent_at_ms: u64) -> Ticket {
+    /// The ticket of agent `agent_id`'s launch, accepted at `sent_at_ms` (Unix ms) by the API at
+    /// `origin` ([`ApiBase::origin`](crate::request::ApiBase::origin)). Waiting on it waits on
+    /// the agent's current turn, like [`Turn::attach`](super::Turn::attach): for an agent
+    /// whose launch was found after a crash rather than seen accepted.
+    pub fn launch(agent_id: AgentId, origin: &str, sent_at_ms: u64) -> Ticket {
         Ticket {
             agent_id,
             origin: origin.to_owned(),

@@ -184,7 +184,9 @@ impl Turn {
             }
         }
         // Look again soon rather than at the end of a long backoff.
-        let soon = now.checked_add(self.cfg.poll.initial).unwrap_or(now);
+        let soon = now
+            .checked_add(self.poll_clock.schedule().initial)
+            .unwrap_or(now);
         if let Some(slot) = self.main.as_mut()
             && slot.op == Op::GetAgent
             && let When::At(at) = slot.when
