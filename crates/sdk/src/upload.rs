@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
-use nomic_agent_core::RequestKind;
 use nomic_agent_core::multipart::{Boundary, Encoder, UploadForm};
 use nomic_agent_core::policy::classify::Classification;
 use nomic_agent_core::policy::retry::{
-    AttemptOutcome, RetryConfig, RetryDecision, SendFailure, decide,
+    AttemptOutcome, RetryConfig, RetryDecision, SendFailure, decide_replayable_upload,
 };
 use nomic_agent_core::request as build;
 use nomic_agent_core::rng::Rng;
@@ -89,27 +88,41 @@ fn path_form(path: &Path, options: UploadOptions) -> Result<UploadForm, Error> {
     Ok(form)
 }
 
-/// Uploads the file at `path`, resending it — the file is opened again, so the body is read
-/// again from the start — when the attempt certainly stored nothing: it never reached the
-/// server (connect refused, DNS), or a request-rate 429 refused it (after its `Retry-After`).
-/// The rules are core's for an upload ([`decide`] with [`RequestKind::Upload`]): a 5xx or a
-/// connection lost after the body went out may have stored the file, so it is not resent
-/// (that would store it twice); the error says what happened.
-pub(crate) async fn upload_path(
+/// Where a replayable upload's body comes from: opened afresh for every attempt.
+enum Source<'a> {
+    Path(&'a Path),
+    Bytes(Bytes),
+}
+
+/// Uploads `form` with the body `source` gives, sending it again — the body is read again
+/// from the start — under core's rule for replayable uploads ([`decide_replayable_upload`]):
+/// a request-rate 429 (after its `Retry-After`), a 5xx, a reset, a timeout, a connection never
+/// made. A 5xx or a reset after the body went out may have stored the file; the resend then
+/// leaves at most an unused copy (a file is not an agent: nothing runs twice).
+async fn upload_replayable(
     shared: &Shared,
-    path: &Path,
-    options: UploadOptions,
+    form: UploadForm,
+    source: Source<'_>,
 ) -> Result<UploadedFile, Error> {
-    let form = path_form(path, options)?;
     let mut collisions = 0;
     let mut attempt = 0;
     let mut rng = Rng::seed(shared.next_seed());
     loop {
-        let io = |e| Error::io(format!("could not read {}", path.display()), e);
-        let file = tokio::fs::File::open(path).await.map_err(io)?;
-        let len = file.metadata().await.map_err(io)?.len();
-        let e = match upload_reader(shared, form.clone(), file, Some(len), shared.next_seed()).await
-        {
+        let seed = shared.next_seed();
+        let sent = match &source {
+            Source::Path(path) => {
+                let io = |e| Error::io(format!("could not read {}", path.display()), e);
+                let file = tokio::fs::File::open(path).await.map_err(io)?;
+                let len = file.metadata().await.map_err(io)?.len();
+                upload_reader(shared, form.clone(), file, Some(len), seed).await
+            }
+            Source::Bytes(b) => {
+                let len = b.len() as u64;
+                let reader = std::io::Cursor::new(b.clone());
+                upload_reader(shared, form.clone(), reader, Some(len), seed).await
+            }
+        };
+        let e = match sent {
             Ok(stored) => return Ok(stored),
             Err(Error::Io { message, .. })
                 if message == COLLISION && collisions + 1 < PATH_ATTEMPTS =>
@@ -126,7 +139,7 @@ pub(crate) async fn upload_path(
                     attempt,
                     retry_in_ms = after.as_millis() as u64,
                     error = %e,
-                    "upload certainly not stored; sending it again"
+                    "upload failed with an error a resend can cure; sending it again"
                 );
                 tokio::time::sleep(after).await;
             }
@@ -135,16 +148,19 @@ pub(crate) async fn upload_path(
     }
 }
 
-/// How long to wait before sending again an upload whose attempt number `attempt` failed with
-/// `e`; `None` when it must not be resent (it may have been stored, or it cannot succeed).
+/// How long to wait before sending again a replayable upload whose attempt number `attempt`
+/// failed with `e`; `None` when it must not be resent (it cannot succeed, or retries are spent).
 fn resend_after(e: &Error, attempt: u32, cfg: &RetryConfig, rng: &mut Rng) -> Option<Duration> {
     let outcome = match e {
         Error::Transport { sent: false, .. } => AttemptOutcome::Failed(SendFailure::NotSent),
+        Error::Transport { sent: true, .. } => AttemptOutcome::Failed(SendFailure::MaybeSent),
         // A spend limit is its own variant, never retried.
-        Error::RateLimited { api } => AttemptOutcome::Response(Classification::Error(api.clone())),
+        Error::RateLimited { api } | Error::Server { api } => {
+            AttemptOutcome::Response(Classification::Error(api.clone()))
+        }
         _ => return None,
     };
-    match decide(RequestKind::Upload, &outcome, attempt, cfg, rng) {
+    match decide_replayable_upload(&outcome, attempt, cfg, rng) {
         RetryDecision::Retry { after } => Some(after),
         RetryDecision::GiveUp { .. } => None,
     }
@@ -179,10 +195,11 @@ where
     let mut encoder = encoder;
     // `UPLOAD_CHUNK` reads, not `ReaderStream`'s default 4 KiB: every chunk is a socket write.
     let content = ReaderStream::with_capacity(reader, UPLOAD_CHUNK).map(move |chunk| {
-        let chunk = chunk?;
+        // Marked as the body's own, so a failed socket write is never taken for a read error.
+        let chunk = chunk.map_err(|e| std::io::Error::other(BodyError::Read(e)))?;
         encoder
             .chunk(chunk)
-            .map_err(|_| std::io::Error::other(COLLISION))
+            .map_err(|_| std::io::Error::other(BodyError::Collision))
     });
     let body = stream::once(async move { Ok::<Bytes, std::io::Error>(preamble) })
         .chain(content)
@@ -201,24 +218,40 @@ where
     Ok(wire::decode_uploaded_file(resp.body())?)
 }
 
+/// An error of the upload body itself (as opposed to the connection it is written to).
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error("{COLLISION}")]
+    Collision,
+}
+
 fn upload_failure(e: nomic_agent_transport::Error) -> Error {
     // Never sent: the body was never read, so any IO error inside is the connection's
     // (e.g. connection refused), not the file's.
     if !e.was_sent() {
         return Error::from_transport(e, false);
     }
-    // The body stream's own error (a read failure or a boundary collision) is the cause.
+    // The body stream's own error (a read failure or a boundary collision) is the cause; any
+    // other IO error in the chain (a broken pipe when the server answered early) is the
+    // connection's.
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            let msg = io.to_string();
-            if msg == COLLISION {
-                return Error::io(COLLISION, std::io::Error::other(msg));
-            }
-            return Error::io(
-                "could not read the upload",
-                std::io::Error::new(io.kind(), msg),
-            );
+        let body = err.downcast_ref::<BodyError>().or_else(|| {
+            // An `io::Error` wrapping it: its `source()` skips the wrapped error itself.
+            err.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<BodyError>())
+        });
+        if let Some(body) = body {
+            return match body {
+                BodyError::Collision => Error::io(COLLISION, std::io::Error::other(COLLISION)),
+                BodyError::Read(io) => Error::io(
+                    "could not read the upload",
+                    std::io::Error::new(io.kind(), io.to_string()),
+                ),
+            };
         }
         cur = err.source();
     }
@@ -230,10 +263,11 @@ impl Client {
     /// Uploads a file from disk, streamed in constant memory. The name is the file's name and
     /// the content type is guessed from its extension.
     ///
-    /// When an attempt certainly stored nothing — a request-rate 429 (after its
-    /// `Retry-After`) or a connection that was never made — the file is read again and resent,
-    /// under the client's [`RetryConfig`]. A 5xx or a connection lost after the body went out
-    /// may have stored it, so it is returned as an error, never resent (no duplicate file).
+    /// The file is read again and resent, under the client's [`RetryConfig`], after a
+    /// request-rate 429 (after its `Retry-After`), a 5xx, a reset, a timeout or a connection
+    /// never made, like any other request whose body can be repeated. One that failed after
+    /// the body went out may have been stored: a resend then leaves at most an unused copy of
+    /// the file on the server (nothing refers to it; an upload starts no agent).
     pub async fn upload_path(&self, path: impl AsRef<Path>) -> Result<UploadedFile, Error> {
         self.upload_path_with(path, UploadOptions::default()).await
     }
@@ -260,7 +294,28 @@ impl Client {
         path: impl AsRef<Path>,
         options: UploadOptions,
     ) -> Result<UploadedFile, Error> {
-        upload_path(&self.inner, path.as_ref(), options).await
+        let path = path.as_ref();
+        let form = path_form(path, options)?;
+        upload_replayable(&self.inner, form, Source::Path(path)).await
+    }
+
+    /// Uploads `bytes` as a file named `name` (content type guessed from its extension),
+    /// resent on the same errors as [`upload_path`](Self::upload_path).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: nomic_agent::Client) -> Result<(), nomic_agent::Error> {
+    /// let file = client.upload_bytes("notes.md", "# Findings\n- rail loose").await?;
+    /// println!("{}", file.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_bytes(
+        &self,
+        name: &str,
+        bytes: impl Into<Bytes>,
+    ) -> Result<UploadedFile, Error> {
+        let form = UploadForm::new(name, guess_content_type(Path::new(name)));
+        form.validate()?;
+        upload_replayable(&self.inner, form, Source::Bytes(bytes.into())).await
     }
 
     /// Uploads `len` bytes (when known; `None` sends chunked) read from `reader`, streamed in

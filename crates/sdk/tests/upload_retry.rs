@@ -1,5 +1,6 @@
-//! Path uploads are resent when the attempt certainly stored nothing (a request-rate 429, a
-//! connection never made) and never when it may have stored the file (a 503 after the body).
+//! Uploads whose body can be read again (a path, bytes) are resent like any other repeatable
+//! request: after a request-rate 429 (its `Retry-After` honoured), a 503, a reset after the
+//! body, a connection never made.
 
 use std::time::{Duration, Instant};
 
@@ -80,16 +81,67 @@ async fn a_rate_limited_path_upload_is_sent_again_after_retry_after_and_stored_o
     emu.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_503_after_the_body_is_not_resent() {
-    let (emu, client) = setup(Fault::ServerError { status: 503 }).await;
+/// The first attempt fails with `fault`; the second is stored. Two attempts in the log.
+async fn resent_once_after(fault: Fault, bytes: bool) {
+    let (emu, client) = setup(fault).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("notes.txt");
-    std::fs::write(&file, "x").unwrap();
+    std::fs::write(&file, "Level 3: guardrails missing.").unwrap();
+    let stored = if bytes {
+        client
+            .upload_bytes("notes.txt", &b"Level 3: guardrails missing."[..])
+            .await
+            .unwrap()
+    } else {
+        client.upload_path(&file).await.unwrap()
+    };
+    assert_eq!(stored.name, "notes.txt");
+    let seen = uploads(&emu);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen[0].1.is_some(),
+        "the first was the injected fault: {seen:?}"
+    );
+    assert!(
+        matches!(seen[1], (Some(s), None) if (200..300).contains(&s)),
+        "{seen:?}"
+    );
+    emu.shutdown().await;
+}
 
-    let err = client.upload_path(&file).await.unwrap_err();
+#[tokio::test]
+async fn a_503_is_resent_and_stored() {
+    resent_once_after(Fault::ServerError { status: 503 }, false).await;
+}
+
+#[tokio::test]
+async fn a_reset_after_the_body_is_resent_and_stored() {
+    resent_once_after(Fault::ResetAfter, false).await;
+}
+
+#[tokio::test]
+async fn a_bytes_upload_is_resent_after_a_429_and_a_503() {
+    resent_once_after(
+        Fault::RateLimit {
+            retry_after_secs: 1,
+            http_date: false,
+        },
+        true,
+    )
+    .await;
+    resent_once_after(Fault::ServerError { status: 503 }, true).await;
+}
+
+#[tokio::test]
+async fn a_streamed_upload_is_not_resent_after_a_503() {
+    let (emu, client) = setup(Fault::ServerError { status: 503 }).await;
+    let form = nomic_agent::UploadForm::new("notes.txt", "text/plain");
+    let err = client
+        .upload_reader(form, &b"read once"[..], Some(9))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(503), "{err:?}");
-    // The server may have stored it: one attempt only, no duplicate.
+    // Its body was read once: one attempt, the error says what happened.
     assert_eq!(uploads(&emu).len(), 1, "{:?}", uploads(&emu));
     emu.shutdown().await;
 }

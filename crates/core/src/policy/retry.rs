@@ -5,6 +5,12 @@
 //! | Read, IdempotentWrite | retry (backoff) | retry (backoff) | retry (Retry-After, else backoff) | retry (Retry-After, else backoff) | give up |
 //! | Launch, FollowUp, Upload | retry (backoff) | give up, outcome unknown | retry (Retry-After, else backoff) | give up, outcome unknown | give up |
 //!
+//! An upload whose body can be read again from the start (a path, bytes) is decided by
+//! [`decide_replayable_upload`]: like an idempotent write, so a 5xx, a reset or a timeout is
+//! sent again. The accepted cost is at most one unused copy of the file per such retry on the
+//! server (nothing refers to it); an upload creates no agent, so nothing runs twice. A
+//! streamed upload (its body read once) keeps the `Upload` row.
+//!
 //! Spend-limit 429s, other 4xx and redirects are never retried. A retry is only granted while
 //! `attempt < max_attempts`.
 
@@ -102,6 +108,17 @@ pub enum RetryDecision {
     },
 }
 
+/// Decides whether to send again an upload whose body can be read again from the start (a
+/// file path, bytes): retried like an idempotent write (see the module table for why).
+pub fn decide_replayable_upload(
+    outcome: &AttemptOutcome,
+    attempt: u32,
+    cfg: &RetryConfig,
+    rng: &mut Rng,
+) -> RetryDecision {
+    decide(RequestKind::IdempotentWrite, outcome, attempt, cfg, rng)
+}
+
 /// Decides whether to repeat a request of `kind` whose attempt number `attempt` (1 for the first
 /// attempt, counting this one) ended with `outcome`.
 ///
@@ -196,6 +213,30 @@ mod tests {
     const UNKNOWN: RetryDecision = RetryDecision::GiveUp {
         outcome_unknown: true,
     };
+
+    #[test]
+    fn replayable_uploads_are_resent_after_5xx_resets_and_timeouts() {
+        let cfg = cfg();
+        let up = |o: AttemptOutcome| decide_replayable_upload(&o, 1, &cfg, &mut Rng::seed(1));
+        for f in [
+            SendFailure::NotSent,
+            SendFailure::MaybeSent,
+            SendFailure::TimedOut,
+        ] {
+            assert_eq!(up(AttemptOutcome::Failed(f)), retry_ms(200), "{f:?}");
+        }
+        assert_eq!(up(response(K::ServerError, 503, None)), retry_ms(200));
+        assert_eq!(
+            up(response(K::RateLimited, 429, Some(Duration::from_secs(2)))),
+            retry_ms(2000)
+        );
+        assert_eq!(up(response(K::SpendLimited, 429, None)), GIVE_UP);
+        // A streamed upload keeps the non-idempotent rule.
+        assert_eq!(
+            d(RequestKind::Upload, response(K::ServerError, 503, None), 1),
+            UNKNOWN
+        );
+    }
 
     #[test]
     fn every_kind_and_outcome() {
